@@ -1,0 +1,37 @@
+# mockgraph: `make serve` runs the mock, `make test` runs every test. Each sets itself up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+PAGES := $(sort $(wildcard openapi/source/*.md))
+CONTRACT := openapi/privilegedoperationevents.yaml
+
+.PHONY: serve test lint openapi contract bench clean
+
+$(STAMP): setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/mockgraph serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check mockgraph tests contracts
+	$(BIN)/ruff format --check mockgraph tests contracts
+
+openapi: $(STAMP)
+	$(BIN)/mockgraph derive $(PAGES) --supplement openapi/supplement.yaml -o $(CONTRACT)
+
+contract: $(STAMP)
+	$(BIN)/python -m pytest -q contracts
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,82 @@
+"""The application factory: contract -> compiled operations -> one route each -> answers.
+
+``create_app(config=None)`` loads and validates the contract once, compiles every operation
+(marshmallow schemas, examples), registers one rule per operation, and serves the contract
+itself at ``/openapi.json``. Configuration: defaults, then ``MOCKGRAPH_*`` variables, then
+``config``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import orjson
+from flask import Flask, Response, request
+
+from mockgraph.config import resolve_settings
+from mockgraph.errors import register_error_handlers, request_ids
+from mockgraph.openapi import load_contract
+from mockgraph.operations import Operation, compile_operations
+from mockgraph.responses import correlation_headers, media_content_type
+from mockgraph.routing import register_routes
+from mockgraph.validation import validate_request
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the mock for the contract named in the settings."""
+    settings = resolve_settings(config)
+    app = Flask("mockgraph")
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
+    document = load_contract(settings["CONTRACT"])
+    operations = compile_operations(document)
+    app.extensions["mockgraph"] = {"document": document, "operations": operations}
+
+    register_error_handlers(app)
+    register_routes(app, operations, lambda op: example_view(op, settings), settings["PATH_PREFIXES"])
+    _register_contract_route(app, document)
+
+    @app.after_request
+    def _graph_headers(response: Response) -> Response:
+        request_id, client_request_id = request_ids()
+        for name, value in correlation_headers(request_id, client_request_id):
+            response.headers[name] = value
+        return response
+
+    return app
+
+
+def example_view(operation: Operation, settings: dict) -> Callable[[dict], Response]:
+    """Validate the request, then answer the contract's example for the operation."""
+    max_body = int(settings["MAX_BODY_BYTES"])
+    example = operation.example()
+    body = example.body if example else b""
+    status = example.status if example else operation.success_status
+    content_type = media_content_type(example.media_type) if example else None
+
+    def view(path_values: dict) -> Response:
+        validate_request(
+            operation,
+            headers=request.headers,
+            content_type=request.content_type,
+            body=request.get_data(cache=False) if operation.body is not None else b"",
+            query=request.args,
+            max_body_bytes=max_body,
+        )
+        response = Response(body, status=status)
+        if content_type:
+            response.headers["Content-Type"] = content_type
+        else:
+            response.headers.pop("Content-Type", None)
+        return response
+
+    return view
+
+
+def _register_contract_route(app: Flask, document: dict) -> None:
+    encoded = orjson.dumps(document)
+
+    def openapi_json() -> Response:
+        return Response(encoded, mimetype="application/json")
+
+    app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])

@@ -1,0 +1,97 @@
+"""Check one request against its compiled Operation; raise the GraphError that answers it.
+
+Pure: takes the request's parts (headers, content type, raw body, query), so it runs the
+same under Flask, in a unit test, or in a benchmark. The order mirrors Graph's: the token
+first, then the body's size and media type, then its JSON, then its properties.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+from marshmallow import ValidationError
+
+from mockgraph.exceptions import BadRequest, InvalidAuthenticationToken, PayloadTooLarge, UnsupportedMediaType
+from mockgraph.operations import Operation
+from mockgraph.schemas import describe_errors
+
+
+@dataclass
+class ValidRequest:
+    body: object | None
+    query: dict
+
+
+def check_token(authorization: str | None) -> None:
+    """Any non-empty bearer token passes; anything else is Graph's 401."""
+    if not authorization or not authorization.strip():
+        raise InvalidAuthenticationToken("Access token is empty.")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise InvalidAuthenticationToken("The Authorization header must use the Bearer scheme.")
+    if not token.strip():
+        raise InvalidAuthenticationToken("Access token is empty.")
+    if any(ch.isspace() for ch in token.strip()):
+        raise InvalidAuthenticationToken("Access token is malformed: it contains white space.")
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def validate_request(
+    operation: Operation,
+    *,
+    headers: Mapping[str, str],
+    content_type: str | None,
+    body: bytes,
+    query: Mapping[str, str],
+    max_body_bytes: int,
+) -> ValidRequest:
+    """Return the parsed body and typed query, or raise the GraphError that answers the request."""
+    if operation.secured:
+        check_token(headers.get("Authorization"))
+    for name in operation.required_headers:
+        if not headers.get(name):
+            raise BadRequest(f"The header '{name}' is required.")
+    query_values = _load_query(operation, query)
+    if operation.body is None:
+        return ValidRequest(body=None, query=query_values)
+    if len(body) > max_body_bytes:
+        raise PayloadTooLarge(f"The request body is larger than {max_body_bytes} bytes.")
+    if not body:
+        if operation.body_required:
+            raise BadRequest("A request body is required: a JSON object.")
+        return ValidRequest(body=None, query=query_values)
+    if not is_json_media_type(content_type):
+        shown = content_type or "none"
+        raise UnsupportedMediaType(f"Content-Type '{shown}' is not supported; send application/json.")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"The request body is not valid JSON: {error}.") from None
+    if not isinstance(document, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    try:
+        loaded = operation.body.load(document)
+    except ValidationError as error:
+        raise BadRequest(" ".join(describe_errors(error.messages, operation.body_type))) from None
+    return ValidRequest(body=loaded, query=query_values)
+
+
+def _load_query(operation: Operation, query: Mapping[str, str]) -> dict:
+    if operation.query is None or not query:
+        return {}
+    try:
+        return operation.query.load(query)
+    except ValidationError as error:
+        sentences = []
+        for name, messages in sorted(error.messages.items()):
+            text = " ".join(m for m in messages if isinstance(m, str)) if isinstance(messages, list) else str(messages)
+            sentences.append(f"Query option '{name}' has an invalid value: {text}")
+        raise BadRequest(" ".join(sentences)) from None
