@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
 def example_view(operation: Operation, settings: dict) -> Callable[[dict], Response]:
     """Validate the request, then answer the contract's example for the operation."""
     max_body = int(settings["MAX_BODY_BYTES"])
+    tokens = frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None
     example = operation.example()
     body = example.body if example else b""
     status = example.status if example else operation.success_status
@@ -62,6 +63,7 @@ def example_view(operation: Operation, settings: dict) -> Callable[[dict], Respo
             body=request.get_data(cache=False) if operation.body is not None else b"",
             query=request.args,
             max_body_bytes=max_body,
+            tokens=tokens,
         )
         response = Response(body, status=status)
         if content_type:

@@ -17,6 +17,8 @@ DEFAULTS: dict[str, object] = {
     "CONTRACT": None,
     # Bodies larger than this many bytes get 413.
     "MAX_BODY_BYTES": 1024 * 1024,
+    # Bearer tokens accepted; None (the default) accepts any well-formed token.
+    "TOKENS": None,
     # Version roots the operations are also served under, besides the bare path.
     "PATH_PREFIXES": ["/v1.0", "/beta"],
 }
@@ -36,7 +38,7 @@ def resolve_settings(config: dict | None = None, environ: dict | None = None) ->
     environ = os.environ if environ is None else environ
     for key, raw in environ.items():
         if key.startswith(ENV_PREFIX):
-            settings[key[len(ENV_PREFIX):]] = _decode(raw)
+            settings[key[len(ENV_PREFIX) :]] = _decode(raw)
     settings.update(config or {})
     if not settings["CONTRACT"]:
         settings["CONTRACT"] = str(default_contract_path())

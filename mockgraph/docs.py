@@ -57,7 +57,9 @@ class HeaderRow:
     @property
     def required(self) -> bool:
         text = self.description.lower()
-        return "required" in text and "optional" not in text
+        if "optional" in text or re.search(r"required\s+(when|if|for|only)", text):
+            return False
+        return "required" in text
 
 
 @dataclass
@@ -218,7 +220,7 @@ def _parse_header_table(lines: list[str]) -> list[HeaderRow]:
 
 def _parse_examples(lines: list[str], source: str) -> list[Example]:
     examples: list[Example] = []
-    for lang, block, annotation in _fenced_blocks(lines):
+    for _lang, block, annotation in _fenced_blocks(lines):
         kind = annotation.get("blockType")
         if kind == "request":
             message = _parse_message(block, source)
@@ -276,7 +278,7 @@ def _strip_host(url: str) -> str:
     path = urlsplit(url).path if "://" in url else url.split("?")[0]
     for root in ("/v1.0", "/beta"):
         if path.startswith(root + "/"):
-            path = path[len(root):]
+            path = path[len(root) :]
     return path
 
 

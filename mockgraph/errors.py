@@ -13,7 +13,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from mockgraph import exceptions
-from mockgraph.responses import JSON_CONTENT_TYPE, correlation_headers, error_body, new_request_id
+from mockgraph.responses import JSON_CONTENT_TYPE, error_body, new_request_id
 
 log = logging.getLogger("mockgraph")
 

@@ -64,7 +64,9 @@ def derive_openapi(pages: Iterable[Page], supplement: dict) -> dict:
         "components": {},
     }
     error_plan = supplement.get("x-mockgraph-error-responses", {})
-    error_responses = {status: _error_response(status, spec) for status, spec in components.get("responses", {}).items()}
+    error_responses = {
+        status: _error_response(status, spec) for status, spec in components.get("responses", {}).items()
+    }
     uses_security = False
     operation_ids: set[str] = set()
     sources = []
@@ -210,7 +212,14 @@ def _resource_schema(page: Page, examples: list[Example], schemas: dict) -> str 
 
 def _inferred_schema(page: Page, role: str, body: object, schemas: dict) -> str:
     """Infer a named schema from an example body when the supplement has none."""
-    odata_type = next((ex.response_annotation.get("@odata.type") for ex in page.examples if ex.response_annotation.get("@odata.type")), None)
+    odata_type = next(
+        (
+            ex.response_annotation.get("@odata.type")
+            for ex in page.examples
+            if ex.response_annotation.get("@odata.type")
+        ),
+        None,
+    )
     name = odata_type or f"microsoft.graph.{page.resource}" if (odata_type or page.resource) else None
     if not name:
         name = "mockgraph." + re.sub(r"\W+", "", page.title.title().replace(" ", "")) + role
@@ -310,7 +319,9 @@ def _path_parameters(template: str) -> tuple[str, list[dict]]:
         owner = _singular(segments[index - 1]) if index else "item"
         name = f"{owner}-{alternatives[0]}"
         description = f"The {owner}'s " + " or ".join(alternatives) + "."
-        parameters.append({"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}})
+        parameters.append(
+            {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+        )
         out.append("{" + name + "}")
     return "/" + "/".join(out), parameters
 
@@ -335,7 +346,7 @@ def _operation_id(page: Page, method: str, path: str) -> str:
 
 def _same_shape(concrete: str, template: str) -> bool:
     left, right = concrete.strip("/").split("/"), template.strip("/").split("/")
-    return len(left) == len(right) and all(r.startswith("{") or l == r for l, r in zip(left, right))
+    return len(left) == len(right) and all(b.startswith("{") or a == b for a, b in zip(left, right, strict=True))
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -359,7 +370,10 @@ def _error_response(status: str, spec: dict) -> dict:
     }
     if spec.get("retry-after"):
         response["headers"] = {
-            "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}}
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 0},
+            }
         }
     return response
 
@@ -378,7 +392,9 @@ def _add_error_responses(operation: dict, plan: dict, responses: dict, has_path_
 
 def _attach_headers(response: dict, headers: dict) -> None:
     if headers:
-        response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in headers} | response.get("headers", {})
+        response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in headers} | response.get(
+            "headers", {}
+        )
 
 
 def _ordered_methods(item: dict) -> dict:
@@ -401,7 +417,7 @@ def dump_document(document: dict) -> str:
     """Deterministic YAML: key order as built, no aliases, wide lines."""
 
     class _NoAliases(yaml.SafeDumper):
-        def ignore_aliases(self, data):  # noqa: ARG002 - PyYAML's signature
+        def ignore_aliases(self, data):
             return True
 
     return yaml.dump(document, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=100)

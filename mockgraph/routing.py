@@ -10,8 +10,16 @@ import re
 from collections.abc import Callable, Iterable
 
 from flask import Flask
+from werkzeug.routing import BaseConverter
 
 from mockgraph.operations import Operation
+
+
+class KeySegmentConverter(BaseConverter):
+    """One path segment holding a key; OData reserves segments that start with '$' ($count)."""
+
+    regex = r"(?!\$)[^/]+"
+
 
 _TEMPLATE = re.compile(r"\{([^}]+)\}")
 
@@ -22,7 +30,7 @@ def to_rule(template: str) -> tuple[str, list[str]]:
 
     def _replace(match: re.Match) -> str:
         names.append(match.group(1))
-        return f"<p{len(names) - 1}>"
+        return f"<key:p{len(names) - 1}>"
 
     return _TEMPLATE.sub(_replace, template), names
 
@@ -34,6 +42,7 @@ def register_routes(
     prefixes: Iterable[str] = (),
 ) -> None:
     """Register ``resolve(operation)`` as the view of each operation under each prefix."""
+    app.url_map.converters["key"] = KeySegmentConverter
     roots = ["", *prefixes]
     for operation in operations:
         rule, names = to_rule(operation.path)

@@ -24,8 +24,8 @@ class ValidRequest:
     query: dict
 
 
-def check_token(authorization: str | None) -> None:
-    """Any non-empty bearer token passes; anything else is Graph's 401."""
+def check_token(authorization: str | None, accepted: frozenset[str] | None = None) -> None:
+    """A well-formed bearer token passes (only one of ``accepted`` when that is given); else Graph's 401."""
     if not authorization or not authorization.strip():
         raise InvalidAuthenticationToken("Access token is empty.")
     scheme, _, token = authorization.strip().partition(" ")
@@ -33,8 +33,11 @@ def check_token(authorization: str | None) -> None:
         raise InvalidAuthenticationToken("The Authorization header must use the Bearer scheme.")
     if not token.strip():
         raise InvalidAuthenticationToken("Access token is empty.")
-    if any(ch.isspace() for ch in token.strip()):
+    token = token.strip()
+    if any(ch.isspace() for ch in token):
         raise InvalidAuthenticationToken("Access token is malformed: it contains white space.")
+    if accepted is not None and token not in accepted:
+        raise InvalidAuthenticationToken("Access token validation failure: the token is not one this server accepts.")
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -52,10 +55,11 @@ def validate_request(
     body: bytes,
     query: Mapping[str, str],
     max_body_bytes: int,
+    tokens: frozenset[str] | None = None,
 ) -> ValidRequest:
     """Return the parsed body and typed query, or raise the GraphError that answers the request."""
     if operation.secured:
-        check_token(headers.get("Authorization"))
+        check_token(headers.get("Authorization"), tokens)
     for name in operation.required_headers:
         if not headers.get(name):
             raise BadRequest(f"The header '{name}' is required.")

@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$"
-)
+_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$")
 _DATETIME_PLACEHOLDERS = {"datetime-value", "string (timestamp)", "datetimeoffset", "datetime"}
 
 SAMPLE_DATETIME = "2024-01-01T00:00:00Z"
@@ -82,9 +80,7 @@ def fits_type(value: object, schema: dict) -> bool:
         return False
     if kind == "string" and schema.get("format") == "date-time" and not is_datetime(value):
         return False
-    if "enum" in schema and value not in schema["enum"]:
-        return False
-    return True
+    return "enum" not in schema or value in schema["enum"]
 
 
 def sample_for(schema: dict) -> object:
