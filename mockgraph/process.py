@@ -1,0 +1,104 @@
+"""Start `mockgraph serve` as a real gunicorn process on a free loopback port, and stop it.
+
+Shared by the end-to-end tests, the contract harness, the pytest plugin and the benchmark:
+every wait is bounded in time, and a server is stopped by its own PID (its process group).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> float:
+    """Poll ``url`` until it answers at all (any status); return the seconds it took."""
+    start = time.monotonic()
+    deadline = start + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return time.monotonic() - start
+        except urllib.error.HTTPError:
+            return time.monotonic() - start
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            time.sleep(0.02)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the server's process group (gunicorn and its workers), SIGKILL after ``timeout``."""
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=timeout)
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_server(
+    *args: str,
+    host: str = LOOPBACK,
+    port: int | None = None,
+    env: dict | None = None,
+    timeout: float = 30.0,
+    quiet: bool = True,
+) -> ServerProcess:
+    """Run ``mockgraph serve ARGS`` in its own process group and wait until it answers."""
+    port = port or free_port(host)
+    command = [sys.executable, "-m", "mockgraph.cli", "serve", "--host", host, "--port", str(port), *args]
+    output = subprocess.DEVNULL if quiet else None
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, **(env or {})},
+        stdout=output,
+        stderr=output,
+        start_new_session=True,
+    )
+    server = ServerProcess(process, host, port)
+    try:
+        wait_until_up(f"{server.base_url}/openapi.json", timeout=timeout, process=process)
+    except BaseException:
+        server.stop()
+        raise
+    return server
