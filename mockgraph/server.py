@@ -42,5 +42,7 @@ def run_server(
         "loglevel": "info",
         "graceful_timeout": 5,
         "preload_app": True,
+        # Several mocks may run at once (tests, CI); gunicorn's shared control socket would clash.
+        "control_socket_disable": True,
     }
     MockGraphServer(options, app).run()
