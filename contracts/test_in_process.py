@@ -1,7 +1,8 @@
 """The mock against its own contract, in-process: every operation, all phases and checks.
 
 The app accepts only the harness's token, so `ignored_auth` can prove that missing and
-invalid tokens are refused.
+invalid tokens are refused. Faults are off whatever a mockgraph.toml says: contract runs see
+the contract's own answers.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import schemathesis
 from contracts.harness import TOKEN, load_config
 from mockgraph import create_app
 
-app = create_app({"TOKENS": [TOKEN]})
+app = create_app({"TOKENS": [TOKEN], "FAULTS": {}})
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=load_config())
 
 

@@ -2,8 +2,9 @@
 
 ``create_app(config=None)`` loads and validates the contract once, compiles every operation
 (marshmallow schemas, examples), registers one rule per operation, and serves the contract
-itself at ``/openapi.json``. Configuration: defaults, then ``MOCKGRAPH_*`` variables, then
-``config``.
+itself at ``/openapi.json``. Configuration: defaults, then mockgraph.toml, then ``MOCKGRAPH_*``
+variables, then ``config``. The test-double controls (journal, admin API, faults, Prefer,
+CORS) live in their own modules and hook in here.
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ from collections.abc import Callable
 import orjson
 from flask import Flask, Response, request
 
+from mockgraph.admin import register_admin, state_store
 from mockgraph.config import resolve_settings
+from mockgraph.controls import make_wrapper
+from mockgraph.cors import register_cors
+from mockgraph.counters import Counters
 from mockgraph.errors import register_error_handlers, request_ids
+from mockgraph.faults import parse_faults
+from mockgraph.journal import Journal
 from mockgraph.openapi import load_contract
 from mockgraph.operations import Operation, compile_operations
 from mockgraph.responses import correlation_headers, media_content_type
 from mockgraph.routing import register_routes
+from mockgraph.seeds import seed_store
+from mockgraph.shared_db import SharedDatabase
 from mockgraph.validation import validate_request
 
 
@@ -32,9 +41,18 @@ def create_app(config: dict | None = None) -> Flask:
     operations = compile_operations(document)
     app.extensions["mockgraph"] = {"document": document, "operations": operations}
 
+    # Test-double controls: the journal and fault counters are shared by gunicorn's workers.
+    shared = SharedDatabase(settings["JOURNAL_PATH"])
+    counters = Counters(shared)
+    wrap = make_wrapper(settings, parse_faults(settings["FAULTS"], [op.operation_id for op in operations]), counters)
     register_error_handlers(app)
-    register_routes(app, operations, lambda op: example_view(op, settings), settings["PATH_PREFIXES"])
+    register_admin(app, Journal(shared, settings["JOURNAL_SIZE"]), counters)
+    register_cors(app)
+    register_routes(app, operations, lambda op: wrap(op, example_view(op, settings)), settings["PATH_PREFIXES"])
     _register_contract_route(app, document)
+    if settings["SEED_DATA"]:
+        with app.app_context():
+            seed_store(state_store(), settings["SEED_DATA"])
 
     @app.after_request
     def _graph_headers(response: Response) -> Response:

@@ -30,13 +30,30 @@ def derive(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the mock under gunicorn (loopback unless told otherwise)."""
+    """Run the mock under gunicorn (loopback unless told otherwise).
+
+    Flags override MOCKGRAPH_* variables, which override mockgraph.toml (or --config FILE).
+    """
+    from mockgraph.config import resolve_settings
     from mockgraph.server import run_server
 
-    config = {}
-    if args.contract:
-        config["CONTRACT"] = str(Path(args.contract).resolve())
-    run_server(host=args.host, port=args.port, workers=args.workers, config=config, access_log=args.access_log)
+    flags = {
+        "CONFIG_FILE": args.config,
+        "SERVER_HOST": args.host,
+        "SERVER_PORT": args.port,
+        "SERVER_WORKERS": args.workers,
+        "SERVER_ACCESS_LOG": args.access_log or None,
+        "CONTRACT": str(Path(args.contract).resolve()) if args.contract else None,
+        "SEED_DATA": str(Path(args.seed_data).resolve()) if args.seed_data else None,
+    }
+    settings = resolve_settings({key: value for key, value in flags.items() if value is not None})
+    run_server(
+        host=settings["SERVER_HOST"],
+        port=int(settings["SERVER_PORT"]),
+        workers=int(settings["SERVER_WORKERS"]),
+        config=settings,
+        access_log=bool(settings["SERVER_ACCESS_LOG"]),
+    )
     return 0
 
 
@@ -51,10 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     derive_parser.set_defaults(func=derive)
 
     serve_parser = commands.add_parser("serve", help="run the mock under gunicorn")
-    serve_parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
-    serve_parser.add_argument("--port", type=int, default=8000)
-    serve_parser.add_argument("--workers", type=int, default=2)
+    serve_parser.add_argument("--config", help="a mockgraph.toml to read (default: ./mockgraph.toml if present)")
+    serve_parser.add_argument("--host", help="address to bind (default: 127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, help="port to bind (default: 8000)")
+    serve_parser.add_argument("--workers", type=int, help="gunicorn worker processes (default: 2)")
     serve_parser.add_argument("--contract", help="an OpenAPI document to serve instead of the shipped one")
+    serve_parser.add_argument("--seed-data", help="a JSON file of events to load into the stateful store")
     serve_parser.add_argument("--access-log", action="store_true", help="log every request (costs throughput)")
     serve_parser.set_defaults(func=serve)
     return parser

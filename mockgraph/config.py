@@ -1,18 +1,28 @@
-"""Settings: defaults, then MOCKGRAPH_* environment variables, then explicit overrides.
+"""Settings: defaults, then mockgraph.toml, then MOCKGRAPH_* environment variables, then explicit overrides.
 
-Kept free of Flask so the CLI and the pytest plugin can read the same settings.
+Kept free of Flask so the CLI, the app and the pytest plugin read the same settings. In the
+TOML file a top-level key names a setting (``contract`` -> CONTRACT) and a key in a table
+names ``TABLE_KEY`` (``[journal] size`` -> JOURNAL_SIZE), except settings whose value is itself
+a table (FAULTS), which take the whole table. An unknown key is an error naming it, so a typo
+never silently leaves a default in force.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tomllib
 from pathlib import Path
 
+from mockgraph.exceptions import ConfigError
+
 CONTRACT_NAME = "privilegedoperationevents.yaml"
+CONFIG_FILE_NAME = "mockgraph.toml"
 ENV_PREFIX = "MOCKGRAPH_"
 
 DEFAULTS: dict[str, object] = {
+    # The mockgraph.toml read (None: ./mockgraph.toml when there is one); kept so settings re-resolve alike.
+    "CONFIG_FILE": None,
     # The OpenAPI document to serve; None means the contract shipped with mockgraph.
     "CONTRACT": None,
     # Bodies larger than this many bytes get 413.
@@ -21,7 +31,29 @@ DEFAULTS: dict[str, object] = {
     "TOKENS": None,
     # Version roots the operations are also served under, besides the bare path.
     "PATH_PREFIXES": ["/v1.0", "/beta"],
+    # `mockgraph serve`: where to bind, how many gunicorn workers, whether to log each request.
+    "SERVER_HOST": "127.0.0.1",
+    "SERVER_PORT": 8000,
+    "SERVER_WORKERS": 2,
+    "SERVER_ACCESS_LOG": False,
+    # A JSON file of events loaded into the stateful store at start.
+    "SEED_DATA": None,
+    # The request journal: how many requests it keeps (oldest dropped; 0 turns it off), and the
+    # SQLite file the workers share (None: a fresh temporary file per server).
+    "JOURNAL_SIZE": 1000,
+    "JOURNAL_PATH": None,
+    # The admin API under /_mockgraph/ (journal, reset, seed); off means those paths are 404.
+    "ADMIN_ENABLED": True,
+    # Origins allowed to call from a browser: "loopback" (any port on localhost, 127.0.0.1,
+    # [::1], http or https), "*", or exact origins. An empty list turns CORS off.
+    "CORS_ORIGINS": ["loopback"],
+    "CORS_MAX_AGE": 600,
+    # Faults and throttling (see mockgraph/faults.py); empty means none.
+    "FAULTS": {},
 }
+
+# Settings whose value is a TOML table taken whole.
+TABLE_SETTINGS = frozenset({"FAULTS"})
 
 
 def default_contract_path() -> Path:
@@ -32,17 +64,66 @@ def default_contract_path() -> Path:
     return Path(__file__).resolve().parent / "contract" / CONTRACT_NAME
 
 
-def resolve_settings(config: dict | None = None, environ: dict | None = None) -> dict:
-    """Merge defaults, ``MOCKGRAPH_*`` variables (JSON-decoded where they parse) and ``config``."""
-    settings = dict(DEFAULTS)
+def resolve_settings(config: dict | None = None, environ: dict | None = None, cwd: Path | None = None) -> dict:
+    """Merge defaults, the config file, ``MOCKGRAPH_*`` variables (JSON-decoded where they parse) and ``config``.
+
+    The file is ``config["CONFIG_FILE"]``, else ``MOCKGRAPH_CONFIG_FILE``, else ``mockgraph.toml``
+    in the working directory when there is one.
+    """
+    config = dict(config or {})
     environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    config_file = config.pop("CONFIG_FILE", None) or environ.get(ENV_PREFIX + "CONFIG_FILE")
+    if not config_file:
+        found = (cwd or Path.cwd()) / CONFIG_FILE_NAME
+        config_file = found if found.is_file() else None
+    if config_file:
+        settings.update(read_config_file(Path(config_file)))
+        settings["CONFIG_FILE"] = str(Path(config_file).resolve())
     for key, raw in environ.items():
-        if key.startswith(ENV_PREFIX):
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG_FILE":
             settings[key[len(ENV_PREFIX) :]] = _decode(raw)
-    settings.update(config or {})
+    settings.update(config)
     if not settings["CONTRACT"]:
         settings["CONTRACT"] = str(default_contract_path())
     return settings
+
+
+def read_config_file(path: Path) -> dict:
+    """The settings a mockgraph.toml names; unknown keys and wrong types are a ConfigError naming them."""
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    settings: dict[str, object] = {}
+    for key, value in table.items():
+        name = key.upper()
+        if isinstance(value, dict) and name not in TABLE_SETTINGS:
+            for inner, inner_value in value.items():
+                settings[_checked(path, f"{name}_{inner.upper()}", f"{key}.{inner}", inner_value)] = inner_value
+        else:
+            settings[_checked(path, name, key, value)] = value
+    if settings.get("CONTRACT"):
+        settings["CONTRACT"] = str((path.parent / str(settings["CONTRACT"])).resolve())
+    if settings.get("SEED_DATA"):
+        settings["SEED_DATA"] = str((path.parent / str(settings["SEED_DATA"])).resolve())
+    return settings
+
+
+def _checked(path: Path, name: str, shown: str, value: object) -> str:
+    """``name`` when it is a setting and ``value`` has its default's type (any type when that is None)."""
+    if name not in DEFAULTS:
+        raise ConfigError(f"{path}: unknown key '{shown}'")
+    default = DEFAULTS[name]
+    if default is not None:
+        expected = type(default)
+        wrong = isinstance(value, bool) and expected is not bool
+        if wrong or not isinstance(value, expected):
+            raise ConfigError(f"{path}: '{shown}' must be {expected.__name__}, not {type(value).__name__}")
+    return name
 
 
 def _decode(raw: str) -> object:

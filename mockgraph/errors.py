@@ -16,6 +16,8 @@ from mockgraph import exceptions
 from mockgraph.responses import JSON_CONTENT_TYPE, error_body, new_request_id
 
 log = logging.getLogger("mockgraph")
+# Where the error that answered a request is kept for the journal.
+ERROR_KEY = "mockgraph.error"
 
 
 def request_ids() -> tuple[str, str | None]:
@@ -28,6 +30,7 @@ def request_ids() -> tuple[str, str | None]:
 
 
 def graph_error_response(error: exceptions.GraphError) -> Response:
+    request.environ[ERROR_KEY] = error
     request_id, client_request_id = request_ids()
     response = Response(error_body(error, request_id, client_request_id), status=error.status)
     response.headers["Content-Type"] = JSON_CONTENT_TYPE

@@ -20,6 +20,10 @@ class PageFormatError(ContractError):
     """A Graph docs page does not follow the format the deriver reads."""
 
 
+class ConfigError(MockGraphError):
+    """A setting (mockgraph.toml, a MOCKGRAPH_* variable, a flag) is unknown or of the wrong type."""
+
+
 class GraphError(MockGraphError):
     """An error answered to the client in Graph's error envelope."""
 
@@ -91,6 +95,11 @@ class InternalServerError(GraphError):
     code = "generalException"
 
 
+class Conflict(GraphError):
+    status = 409
+    code = "Conflict"
+
+
 class ServiceUnavailable(GraphError):
     status = 503
     code = "serviceNotAvailable"
@@ -110,6 +119,7 @@ _BY_STATUS = {
         ResourceNotFound,
         MethodNotAllowed,
         NotAcceptable,
+        Conflict,
         PayloadTooLarge,
         UnsupportedMediaType,
         TooManyRequests,

@@ -9,6 +9,8 @@ import pytest
 from mockgraph import create_app
 from mockgraph.docs import read_page
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "openapi" / "source"
 FIXTURE_PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"

@@ -1,0 +1,121 @@
+"""The admin API under /_mockgraph/ and the journal's recorder (Flask layer).
+
+    GET    /_mockgraph/requests?method=&path=&status=&matched=&operation=&limit=   the journal
+    DELETE /_mockgraph/requests                                                     clear it
+    POST   /_mockgraph/reset        clear the journal, the fault counters and the stateful store
+    POST   /_mockgraph/seed         load events (a JSON array, or {"value": [...]}) into the store
+
+None of it is in the contract or /openapi.json. With ADMIN_ENABLED off these paths are 404 and
+nothing is journaled. Admin requests and /openapi.json are not journaled themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+from flask import Flask, Response, current_app, request
+
+from mockgraph.controls import FORCED_KEY
+from mockgraph.counters import Counters
+from mockgraph.errors import ERROR_KEY
+from mockgraph.exceptions import BadRequest, Conflict
+from mockgraph.journal import Journal, Query, decode_body, redact_headers, refusal_reason
+from mockgraph.seeds import StateStore, parse_events
+
+PREFIX = "/_mockgraph"
+UNJOURNALED = (PREFIX + "/", "/openapi.json")
+
+
+def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
+    """The admin routes, and the recorder that journals every other request."""
+    if not app.config["ADMIN_ENABLED"]:
+        return
+    max_body = int(app.config["MAX_BODY_BYTES"])
+
+    def json_response(value: object, status: int = 200) -> Response:
+        return Response(orjson.dumps(value), status=status, mimetype="application/json")
+
+    def list_requests() -> Response:
+        entries = journal.entries(Query.from_args(request.args))
+        return json_response({"value": entries, "count": len(entries)})
+
+    def clear_requests() -> Response:
+        journal.clear()
+        return Response(status=204)
+
+    def reset() -> Response:
+        journal.clear()
+        counters.clear()
+        store = state_store()
+        if store is not None:
+            store.reset()
+        return Response(status=204)
+
+    def seed() -> Response:
+        store = state_store()
+        if store is None:
+            raise Conflict("Seed events need the stateful store; serve with MODE=stateful.")
+        try:
+            document = orjson.loads(request.get_data())
+        except orjson.JSONDecodeError as error:
+            raise BadRequest(f"The seed body is not valid JSON: {error}.") from None
+        events = parse_events(document, BadRequest)
+        store.load(events)
+        return json_response({"loaded": len(events)}, status=201)
+
+    app.add_url_rule(PREFIX + "/requests", "mockgraph_requests", list_requests, methods=["GET"])
+    app.add_url_rule(PREFIX + "/requests", "mockgraph_clear_requests", clear_requests, methods=["DELETE"])
+    app.add_url_rule(PREFIX + "/reset", "mockgraph_reset", reset, methods=["POST"])
+    app.add_url_rule(PREFIX + "/seed", "mockgraph_seed", seed, methods=["POST"])
+
+    if not journal.enabled:
+        return
+
+    @app.before_request
+    def _keep_body() -> None:
+        # Cache the body once so the journal sees it after the view has read it (Werkzeug
+        # returns the cached bytes to every later get_data). Oversized bodies are left to the 413.
+        length = request.content_length
+        if length and length <= max_body and not request.path.startswith(UNJOURNALED):
+            request.get_data(cache=True)
+
+    @app.after_request
+    def _journal(response: Response) -> Response:
+        if not request.path.startswith(UNJOURNALED):
+            journal.record(journal_entry(response))
+        return response
+
+
+def state_store() -> StateStore | None:
+    """The stateful store, when the app has one (MODE=stateful)."""
+    return current_app.extensions["mockgraph"].get("store")
+
+
+def journal_entry(response: Response) -> dict:
+    """One request and its answer as the journal keeps them."""
+    environ = request.environ
+    error = environ.get(ERROR_KEY)
+    forced = environ.get(FORCED_KEY)
+    reason = refusal_reason(error, forced is not None)
+    length = request.content_length
+    body = request.get_data(cache=True) if length and length <= request.max_content_length else b""
+    rule = request.url_rule
+    operation = rule.endpoint if rule is not None and not rule.endpoint.startswith("mockgraph_") else None
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "method": request.method,
+        "path": request.path,
+        "query": {name: values[0] if len(values) == 1 else values for name, values in request.args.lists()},
+        "headers": redact_headers(request.headers),
+        "body": decode_body(body),
+        "operation": operation,
+        "status": response.status_code,
+        "response": {
+            "headers": {name.lower(): value for name, value in response.headers.items()},
+            "body": None if response.is_streamed else decode_body(response.get_data()),
+        },
+        "matched": reason is None,
+        "reason": reason,
+        "forced": forced,
+    }

@@ -1,0 +1,58 @@
+"""CORS for browser frontends (Flask layer): preflights answered, Graph's headers exposed.
+
+Only an OPTIONS request that carries both ``Origin`` and ``Access-Control-Request-Method`` is
+a preflight; any other OPTIONS still gets the contract's 405 with ``Allow``. Allowed origins
+come from CORS_ORIGINS: ``"loopback"`` (the default: http or https on localhost, 127.0.0.1 or
+[::1], any port), ``"*"``, or exact origins; an empty list turns CORS off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from flask import Flask, Response, request
+
+LOOPBACK_ORIGIN = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$")
+EXPOSED_HEADERS = "request-id, client-request-id, Retry-After, Location, OData-Version, Content-Type"
+ALLOWED_METHODS = "GET, POST, PATCH, PUT, DELETE"
+
+
+def origin_allowed(origin: str, allowed: Iterable[str]) -> bool:
+    """Whether ``origin`` may call, under the CORS_ORIGINS entries ``allowed``."""
+    for entry in allowed:
+        if entry == "*" or entry == origin or (entry == "loopback" and LOOPBACK_ORIGIN.match(origin)):
+            return True
+    return False
+
+
+def register_cors(app: Flask) -> None:
+    allowed = tuple(app.config["CORS_ORIGINS"] or ())
+    if not allowed:
+        return
+    max_age = str(int(app.config["CORS_MAX_AGE"]))
+
+    @app.before_request
+    def _preflight() -> Response | None:
+        origin = request.headers.get("Origin")
+        if request.method != "OPTIONS" or not origin or "Access-Control-Request-Method" not in request.headers:
+            return None
+        if not origin_allowed(origin, allowed):
+            return None
+        response = Response(status=204)
+        response.headers.pop("Content-Type", None)
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        requested = request.headers.get("Access-Control-Request-Headers")
+        if requested:
+            response.headers["Access-Control-Allow-Headers"] = requested
+        response.headers["Access-Control-Max-Age"] = max_age
+        return response
+
+    @app.after_request
+    def _allow_origin(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin and origin_allowed(origin, allowed):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+            response.vary.add("Origin")
+        return response

@@ -1,0 +1,175 @@
+"""The request journal: what clients sent and what they were answered, bounded, shared by workers.
+
+Tests read it back to assert what their client sent (WireMock's idea), and, unlike WireMock,
+each entry says whether the request matched the contract and, when not, why (the message of
+the GraphError that answered it). Bearer tokens are redacted before anything is stored. The
+journal keeps the newest ``size`` entries; older ones are dropped as new ones arrive.
+Pure: no Flask here; ``mockgraph.admin`` turns a request into an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from mockgraph import exceptions
+from mockgraph.exceptions import BadRequest, GraphError
+from mockgraph.shared_db import SharedDatabase
+
+REDACTED = "<redacted>"
+# Errors that refuse a request for not matching the contract (its path, method, token, media
+# type, size or shape); other errors (a missing stored item, a 5xx) answer a matching request.
+REFUSALS = (
+    exceptions.BadRequest,
+    exceptions.InvalidAuthenticationToken,
+    exceptions.MethodNotAllowed,
+    exceptions.ResourceNotFound,
+    exceptions.NotAcceptable,
+    exceptions.PayloadTooLarge,
+    exceptions.UnsupportedMediaType,
+)
+
+
+def refusal_reason(error: GraphError | None, forced: bool) -> str | None:
+    """Why the request did not match the contract, or None when it did (a forced answer matched)."""
+    if error is None or forced or not isinstance(error, REFUSALS):
+        return None
+    return error.message
+
+
+FILTERS = ("method", "path", "status", "matched", "operation")
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers as a dict with lowercase names (as HTTP/2 writes them), the Authorization credential
+    replaced (its scheme kept, so a test can still check the scheme)."""
+    redacted = {}
+    for name, value in headers.items():
+        name = name.lower()
+        if name == "authorization" and value:
+            scheme, _, credential = value.partition(" ")
+            value = f"{scheme} {REDACTED}" if credential else REDACTED
+        redacted[name] = value
+    return redacted
+
+
+def decode_body(raw: bytes) -> object:
+    """A body as JSON when it parses, else as text; None when empty."""
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A journal filter; every field given must match."""
+
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    matched: bool | None = None
+    operation: str | None = None
+    limit: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Query:
+        """Parse query-string filters; a bad value is a 400 naming it."""
+        unknown = sorted(set(args) - {*FILTERS, "limit"})
+        if unknown:
+            raise BadRequest(f"Unknown journal filter '{unknown[0]}'; use {', '.join((*FILTERS, 'limit'))}.")
+        return cls(
+            method=args["method"].upper() if args.get("method") else None,
+            path=args.get("path") or None,
+            status=_integer(args, "status"),
+            matched=_boolean(args, "matched"),
+            operation=args.get("operation") or None,
+            limit=_integer(args, "limit"),
+        )
+
+
+class Journal:
+    """Entries in the shared database, newest ``size`` kept; size 0 records nothing."""
+
+    def __init__(self, database: SharedDatabase, size: int):
+        self.database = database
+        self.size = max(0, int(size))
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def record(self, entry: dict) -> None:
+        """Append one entry and drop what falls out of the bound."""
+        if not self.enabled:
+            return
+        connection = self.database.connection()
+        cursor = connection.execute(
+            "INSERT INTO journal (method, path, status, matched, operation, entry) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                entry["method"],
+                entry["path"],
+                entry["status"],
+                int(bool(entry["matched"])),
+                entry.get("operation"),
+                orjson.dumps(entry),
+            ),
+        )
+        oldest_kept = cursor.lastrowid - self.size
+        if oldest_kept > 0:
+            connection.execute("DELETE FROM journal WHERE id <= ?", (oldest_kept,))
+
+    def entries(self, query: Query | None = None) -> list[dict]:
+        """Entries matching ``query``, oldest first, each with its sequence number as ``id``."""
+        query = query or Query()
+        clauses, values = [], []
+        for column in ("method", "path", "status", "operation"):
+            value = getattr(query, column)
+            if value is not None:
+                if column == "path" and "*" in value:
+                    clauses.append("path GLOB ?")
+                else:
+                    clauses.append(f"{column} = ?")
+                values.append(value)
+        if query.matched is not None:
+            clauses.append("matched = ?")
+            values.append(int(query.matched))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT id, entry FROM journal {where} ORDER BY id"
+        if query.limit is not None:
+            # The newest `limit` of the matches, still oldest first.
+            sql = f"SELECT id, entry FROM ({sql} DESC LIMIT ?) ORDER BY id"
+            values.append(query.limit)
+        rows = self.database.connection().execute(sql, values).fetchall()
+        return [{"id": row_id, **orjson.loads(entry)} for row_id, entry in rows]
+
+    def clear(self) -> None:
+        self.database.connection().execute("DELETE FROM journal")
+
+
+def _integer(args: Mapping[str, str], name: str) -> int | None:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"Journal filter '{name}' must be an integer, not '{raw}'.") from None
+    if value < 0:
+        raise BadRequest(f"Journal filter '{name}' must not be negative.")
+    return value
+
+
+def _boolean(args: Mapping[str, str], name: str) -> bool | None:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise BadRequest(f"Journal filter '{name}' must be true or false, not '{raw}'.")
