@@ -11,6 +11,7 @@ nothing is journaled. Admin requests and /openapi.json are not journaled themsel
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import orjson
@@ -118,4 +119,6 @@ def journal_entry(response: Response) -> dict:
         "matched": reason is None,
         "reason": reason,
         "forced": forced,
+        # The gunicorn worker that answered: the journal is one for all of them.
+        "worker": os.getpid(),
     }
