@@ -12,7 +12,7 @@ nothing is journaled. Admin requests and /openapi.json are not journaled themsel
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+import time
 
 import orjson
 from flask import Flask, Response, current_app, request
@@ -21,7 +21,7 @@ from mockgraph.controls import FORCED_KEY
 from mockgraph.counters import Counters
 from mockgraph.errors import ERROR_KEY
 from mockgraph.exceptions import BadRequest, Conflict
-from mockgraph.journal import Journal, Query, decode_body, redact_headers, refusal_reason
+from mockgraph.journal import Journal, Query, redact_headers, refusal_reason
 from mockgraph.seeds import StateStore, parse_events
 
 PREFIX = "/_mockgraph"
@@ -84,7 +84,7 @@ def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
     @app.after_request
     def _journal(response: Response) -> Response:
         if not request.path.startswith(UNJOURNALED):
-            journal.record(journal_entry(response))
+            record(journal, response)
         return response
 
 
@@ -93,8 +93,8 @@ def state_store() -> StateStore | None:
     return current_app.extensions["mockgraph"].get("store")
 
 
-def journal_entry(response: Response) -> dict:
-    """One request and its answer as the journal keeps them."""
+def record(journal: Journal, response: Response) -> None:
+    """Journal this request and its answer (bodies raw: the journal decodes them when read)."""
     environ = request.environ
     error = environ.get(ERROR_KEY)
     forced = environ.get(FORCED_KEY)
@@ -103,22 +103,28 @@ def journal_entry(response: Response) -> dict:
     body = request.get_data(cache=True) if length and length <= request.max_content_length else b""
     rule = request.url_rule
     operation = rule.endpoint if rule is not None and not rule.endpoint.startswith("mockgraph_") else None
-    return {
-        "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    entry = {
+        "time": time.time(),
         "method": request.method,
         "path": request.path,
         "query": {name: values[0] if len(values) == 1 else values for name, values in request.args.lists()},
-        "headers": redact_headers(request.headers),
-        "body": decode_body(body),
+        "headers": redact_headers(environ_headers(environ)),
         "operation": operation,
         "status": response.status_code,
-        "response": {
-            "headers": {name.lower(): value for name, value in response.headers.items()},
-            "body": None if response.is_streamed else decode_body(response.get_data()),
-        },
+        "response": {"headers": {name.lower(): value for name, value in response.headers.items()}},
         "matched": reason is None,
         "reason": reason,
         "forced": forced,
         # The gunicorn worker that answered: the journal is one for all of them.
         "worker": os.getpid(),
     }
+    journal.record(entry, body, None if response.is_streamed else response.get_data())
+
+
+def environ_headers(environ: dict):
+    """The request's headers straight from the WSGI environ, cheaper than Werkzeug's Headers view."""
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            yield key[5:].replace("_", "-"), value
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            yield key.replace("_", "-"), value

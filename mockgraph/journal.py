@@ -9,8 +9,9 @@ Pure: no Flask here; ``mockgraph.admin`` turns a request into an entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import orjson
 
@@ -40,13 +41,15 @@ def refusal_reason(error: GraphError | None, forced: bool) -> str | None:
 
 
 FILTERS = ("method", "path", "status", "matched", "operation")
+# Entries past the bound are dropped in batches of this many, so most requests pay one INSERT.
+PRUNE_EVERY = 64
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers as a dict with lowercase names (as HTTP/2 writes them), the Authorization credential
     replaced (its scheme kept, so a test can still check the scheme)."""
     redacted = {}
-    for name, value in headers.items():
+    for name, value in headers:
         name = name.lower()
         if name == "authorization" and value:
             scheme, _, credential = value.partition(" ")
@@ -103,13 +106,18 @@ class Journal:
     def enabled(self) -> bool:
         return self.size > 0
 
-    def record(self, entry: dict) -> None:
-        """Append one entry and drop what falls out of the bound."""
+    def record(self, entry: dict, request_body: bytes, response_body: bytes | None) -> None:
+        """Append one entry (bodies kept raw, decoded when read) and drop what falls out of the bound.
+
+        Recording is on every request's path, so it does the least it can: one INSERT, and a
+        DELETE of the overflow once every PRUNE_EVERY entries; reads never show more than ``size``.
+        """
         if not self.enabled:
             return
         connection = self.database.connection()
         cursor = connection.execute(
-            "INSERT INTO journal (method, path, status, matched, operation, entry) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO journal (method, path, status, matched, operation, entry, request_body, response_body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry["method"],
                 entry["path"],
@@ -117,11 +125,12 @@ class Journal:
                 int(bool(entry["matched"])),
                 entry.get("operation"),
                 orjson.dumps(entry),
+                request_body,
+                response_body,
             ),
         )
-        oldest_kept = cursor.lastrowid - self.size
-        if oldest_kept > 0:
-            connection.execute("DELETE FROM journal WHERE id <= ?", (oldest_kept,))
+        if cursor.lastrowid % PRUNE_EVERY == 0:
+            connection.execute("DELETE FROM journal WHERE id <= ?", (cursor.lastrowid - self.size,))
 
     def entries(self, query: Query | None = None) -> list[dict]:
         """Entries matching ``query``, oldest first, each with its sequence number as ``id``."""
@@ -138,17 +147,30 @@ class Journal:
         if query.matched is not None:
             clauses.append("matched = ?")
             values.append(int(query.matched))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT id, entry FROM journal {where} ORDER BY id"
+        connection = self.database.connection()
+        (newest,) = connection.execute("SELECT coalesce(max(id), 0) FROM journal").fetchone()
+        clauses.append("id > ?")
+        values.append(newest - self.size)
+        columns = "id, entry, request_body, response_body"
+        sql = f"SELECT {columns} FROM journal WHERE {' AND '.join(clauses)} ORDER BY id"
         if query.limit is not None:
             # The newest `limit` of the matches, still oldest first.
-            sql = f"SELECT id, entry FROM ({sql} DESC LIMIT ?) ORDER BY id"
+            sql = f"SELECT {columns} FROM ({sql} DESC LIMIT ?) ORDER BY id"
             values.append(query.limit)
-        rows = self.database.connection().execute(sql, values).fetchall()
-        return [{"id": row_id, **orjson.loads(entry)} for row_id, entry in rows]
+        return [_expand(*row) for row in connection.execute(sql, values).fetchall()]
 
     def clear(self) -> None:
         self.database.connection().execute("DELETE FROM journal")
+
+
+def _expand(row_id: int, entry: bytes, request_body: bytes, response_body: bytes | None) -> dict:
+    """A stored row as the admin API shows it: time as RFC 3339, bodies decoded."""
+    expanded = {"id": row_id, **orjson.loads(entry)}
+    expanded["time"] = datetime.fromtimestamp(expanded["time"], UTC).isoformat(timespec="milliseconds")
+    expanded["time"] = expanded["time"].replace("+00:00", "Z")
+    expanded["body"] = decode_body(request_body)
+    expanded["response"]["body"] = decode_body(response_body) if response_body is not None else None
+    return expanded
 
 
 def _integer(args: Mapping[str, str], name: str) -> int | None:

@@ -19,13 +19,15 @@ from pathlib import Path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     method TEXT NOT NULL,
     path TEXT NOT NULL,
     status INTEGER NOT NULL,
     matched INTEGER NOT NULL,
     operation TEXT,
-    entry BLOB NOT NULL
+    entry BLOB NOT NULL,
+    request_body BLOB,
+    response_body BLOB
 );
 CREATE TABLE IF NOT EXISTS counters (
     scope TEXT PRIMARY KEY,
