@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+STATEFUL ?=
+STORE ?=
+SERVE_FLAGS := $(if $(STATEFUL),--stateful) $(if $(STORE),--store $(STORE))
 PAGES := $(sort $(wildcard openapi/source/*.md))
 CONTRACT := openapi/privilegedoperationevents.yaml
 
@@ -18,7 +21,7 @@ $(STAMP): setup.cfg
 	touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/mockgraph serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	$(BIN)/mockgraph serve --host $(HOST) --port $(PORT) --workers $(WORKERS) $(SERVE_FLAGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

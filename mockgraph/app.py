@@ -4,7 +4,9 @@
 (marshmallow schemas, examples), registers one rule per operation, and serves the contract
 itself at ``/openapi.json``. Configuration: defaults, then mockgraph.toml, then ``MOCKGRAPH_*``
 variables, then ``config``. The test-double controls (journal, admin API, faults, Prefer,
-CORS) live in their own modules and hook in here.
+CORS) live in their own modules and hook in here. ``MODE`` picks the resolver from operation to
+view: ``example`` answers each operation's documented example; ``stateful`` acts on a store
+(``mockgraph.stateful_views``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from mockgraph.journal import Journal
 from mockgraph.openapi import load_contract
 from mockgraph.operations import Operation, compile_operations
 from mockgraph.responses import correlation_headers, media_content_type
-from mockgraph.routing import register_routes
+from mockgraph.routing import KeepEncodedSlashes, register_routes
 from mockgraph.seeds import seed_store
 from mockgraph.shared_db import SharedDatabase
+from mockgraph.stateful_views import stateful_resolver
+from mockgraph.store import MEMORY, Database
 from mockgraph.validation import validate_request
 
 
@@ -48,7 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_admin(app, Journal(shared, settings["JOURNAL_SIZE"]), counters)
     register_cors(app)
-    register_routes(app, operations, lambda op: wrap(op, example_view(op, settings)), settings["PATH_PREFIXES"])
+    resolve = _resolver(app, document, operations, settings)
+    register_routes(app, operations, lambda op: wrap(op, resolve(op)), settings["PATH_PREFIXES"])
+    app.wsgi_app = KeepEncodedSlashes(app.wsgi_app)
     _register_contract_route(app, document)
     if settings["SEED_DATA"]:
         with app.app_context():
@@ -62,6 +68,20 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def _resolver(app: Flask, document: dict, operations: list[Operation], settings: dict) -> Callable:
+    """The view of each operation for the configured mode; stateful mode also registers its store."""
+
+    def example(operation: Operation) -> Callable:
+        return example_view(operation, settings)
+
+    if settings["MODE"] != "stateful":
+        return example
+    database = Database(settings["STORE"] or MEMORY)
+    resolve, store = stateful_resolver(document, operations, settings, database, fallback=example)
+    app.extensions["mockgraph"]["store"] = store
+    return resolve
 
 
 def example_view(operation: Operation, settings: dict) -> Callable[[dict], Response]:

@@ -45,6 +45,8 @@ def serve(args: argparse.Namespace) -> int:
         "SERVER_ACCESS_LOG": args.access_log or None,
         "CONTRACT": str(Path(args.contract).resolve()) if args.contract else None,
         "SEED_DATA": str(Path(args.seed_data).resolve()) if args.seed_data else None,
+        "MODE": "stateful" if args.stateful else None,
+        "STORE": args.store if args.store in (None, ":memory:") else str(Path(args.store).resolve()),
     }
     settings = resolve_settings({key: value for key, value in flags.items() if value is not None})
     run_server(
@@ -75,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--contract", help="an OpenAPI document to serve instead of the shipped one")
     serve_parser.add_argument("--seed-data", help="a JSON file of events to load into the stateful store")
     serve_parser.add_argument("--access-log", action="store_true", help="log every request (costs throughput)")
+    serve_parser.add_argument(
+        "--stateful", action="store_true", help="operations act on a store instead of answering examples"
+    )
+    serve_parser.add_argument(
+        "--store", help="the SQLite file all workers share (default: store-PORT.sqlite3 under the temp dir)"
+    )
     serve_parser.set_defaults(func=serve)
     return parser
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -50,7 +51,15 @@ DEFAULTS: dict[str, object] = {
     "CORS_MAX_AGE": 600,
     # Faults and throttling (see mockgraph/faults.py); empty means none.
     "FAULTS": {},
+    # "example": every operation answers its contract example; "stateful": operations act on a store.
+    "MODE": "example",
+    # Where stateful mode keeps entities: ":memory:" (private to one process) or a SQLite file, which
+    # every worker of one server shares. None: memory in-process, store-PORT.sqlite3 in the temp dir for serve.
+    "STORE": None,
+    # The most entities one page of a list holds; more come through @odata.nextLink.
+    "PAGE_SIZE": 100,
 }
+MODES = ("example", "stateful")
 
 # Settings whose value is a TOML table taken whole.
 TABLE_SETTINGS = frozenset({"FAULTS"})
@@ -86,7 +95,14 @@ def resolve_settings(config: dict | None = None, environ: dict | None = None, cw
     settings.update(config)
     if not settings["CONTRACT"]:
         settings["CONTRACT"] = str(default_contract_path())
+    if settings["MODE"] not in MODES:
+        raise ConfigError(f"MODE must be one of {', '.join(MODES)}, not {settings['MODE']!r}")
     return settings
+
+
+def default_store_path(port: int) -> Path:
+    """The file store `mockgraph serve` uses unless told: one per port, so a restart finds its state."""
+    return Path(tempfile.gettempdir()) / "mockgraph" / f"store-{port}.sqlite3"
 
 
 def read_config_file(path: Path) -> dict:
@@ -110,6 +126,8 @@ def read_config_file(path: Path) -> dict:
         settings["CONTRACT"] = str((path.parent / str(settings["CONTRACT"])).resolve())
     if settings.get("SEED_DATA"):
         settings["SEED_DATA"] = str((path.parent / str(settings["SEED_DATA"])).resolve())
+    if settings.get("STORE") and settings["STORE"] != ":memory:":
+        settings["STORE"] = str((path.parent / str(settings["STORE"])).resolve())
     return settings
 
 

@@ -21,7 +21,7 @@ class PageFormatError(ContractError):
 
 
 class ConfigError(MockGraphError):
-    """A setting (mockgraph.toml, a MOCKGRAPH_* variable, a flag) is unknown or of the wrong type."""
+    """A setting (mockgraph.toml, a MOCKGRAPH_* variable, a flag) is unknown, of the wrong type or unusable."""
 
 
 class GraphError(MockGraphError):

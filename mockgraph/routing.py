@@ -2,14 +2,20 @@
 
 OpenAPI templates (``/items/{item-id}``) become Werkzeug rules (``/items/<p0>``); the
 handler receives the path values under their contract names.
+
+Graph clients percent-encode a key as one segment (``a/b`` is sent as ``a%2Fb``), but WSGI
+servers hand the app a decoded PATH_INFO, where that slash splits the segment in two.
+``KeepEncodedSlashes`` re-reads such paths from the raw request target (gunicorn's
+``RAW_URI``, Werkzeug's ``REQUEST_URI``) so the key reaches its view whole.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.routing import BaseConverter
 
 from mockgraph.operations import Operation
@@ -22,6 +28,35 @@ class KeySegmentConverter(BaseConverter):
 
 
 _TEMPLATE = re.compile(r"\{([^}]+)\}")
+_ESCAPED = re.compile(r"%2F|%25")
+ESCAPED_FLAG = "mockgraph.escaped_segments"
+
+
+class KeepEncodedSlashes:
+    """WSGI middleware: a request whose raw path has ``%2F`` keeps each segment whole.
+
+    Each raw segment is decoded on its own, then ``%`` and ``/`` in it are re-escaped as ``%25``
+    and ``%2F``; routing sees one segment per raw segment and the endpoint unescapes the values.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if raw and not environ.get("SCRIPT_NAME"):
+            path = raw.split("?", 1)[0]
+            if "://" in path:
+                path = "/" + path.split("://", 1)[1].partition("/")[2]
+            if "%2f" in path.lower():
+                segments = [unquote_to_bytes(segment).decode("latin-1") for segment in path.split("/")]
+                environ["PATH_INFO"] = "/".join(s.replace("%", "%25").replace("/", "%2F") for s in segments)
+                environ[ESCAPED_FLAG] = True
+        return self.app(environ, start_response)
+
+
+def _unescape(value: str) -> str:
+    return _ESCAPED.sub(lambda match: "/" if match.group(0) == "%2F" else "%", value)
 
 
 def to_rule(template: str) -> tuple[str, list[str]]:
@@ -49,6 +84,8 @@ def register_routes(
         view = resolve(operation)
 
         def endpoint(_view=view, _names=tuple(names), **values):
+            if request.environ.get(ESCAPED_FLAG):
+                values = {key: _unescape(value) for key, value in values.items()}
             return _view({name: values[f"p{index}"] for index, name in enumerate(_names)})
 
         endpoint.__name__ = operation.operation_id

@@ -5,6 +5,9 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 from mockgraph.app import create_app
+from mockgraph.config import default_store_path, resolve_settings
+from mockgraph.exceptions import ConfigError
+from mockgraph.store import MEMORY
 
 
 class MockGraphServer(BaseApplication):
@@ -31,7 +34,19 @@ def run_server(
     config: dict | None = None,
     access_log: bool = False,
 ) -> None:
-    """Serve until stopped; the app is built once, before the workers fork, so start-up is paid once."""
+    """Serve until stopped; the app is built once, before the workers fork, so start-up is paid once.
+
+    Stateful mode needs one store for all workers: a SQLite file (by default one per port under
+    the temp dir, so a restart on the same port finds what was stored); a memory store would
+    give each worker a private copy, so it is refused when there is more than one worker.
+    """
+    config = dict(config or {})
+    settings = resolve_settings(config)
+    if settings["MODE"] == "stateful":
+        if not settings["STORE"]:
+            config["STORE"] = str(default_store_path(port))
+        elif settings["STORE"] == MEMORY and workers > 1:
+            raise ConfigError(f"a memory store cannot be shared by {workers} workers; give --store a file")
     app = create_app(config)
     options = {
         "bind": f"{host}:{port}",

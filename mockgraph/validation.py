@@ -22,6 +22,7 @@ from mockgraph.schemas import describe_errors
 class ValidRequest:
     body: object | None
     query: dict
+    document: object | None = None  # the body's JSON as sent (marshmallow reads "@odata.type" as a path)
 
 
 def check_token(authorization: str | None, accepted: frozenset[str] | None = None) -> None:
@@ -85,7 +86,7 @@ def validate_request(
         loaded = operation.body.load(document)
     except ValidationError as error:
         raise BadRequest(" ".join(describe_errors(error.messages, operation.body_type))) from None
-    return ValidRequest(body=loaded, query=query_values)
+    return ValidRequest(body=loaded, query=query_values, document=document)
 
 
 def _load_query(operation: Operation, query: Mapping[str, str]) -> dict:
