@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from mockgraph import values
+from mockgraph import odata, values
 from mockgraph.docs import Example, Page, example_path, read_page
 from mockgraph.exceptions import ContractError
 
@@ -106,7 +106,52 @@ def derive_openapi(pages: Iterable[Page], supplement: dict) -> dict:
             for response in operation["responses"].values():
                 if "$ref" not in response:
                     _attach_headers(response, headers or {})
+    _link_created_items(document["paths"], schemas)
     return document
+
+
+def _link_created_items(paths: dict, schemas: dict) -> None:
+    """A 201 from POST on a collection whose items live at ``collection/{key}``: say where the item is.
+
+    Graph answers a create with the entity, whose ``id`` is the item's key; the contract says so
+    with an optional ``Location`` header and one OpenAPI link per item operation, so clients and
+    Schemathesis's stateful phase can chain create -> get/update/delete by ``$response.body#/id``.
+    """
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if not created or "$ref" in created:
+            continue
+        schema_ref = created.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        entity = schemas.get(schema_ref.rsplit("/", 1)[-1], {})
+        if "id" not in entity.get("properties", {}):
+            continue
+        for item_path, item_operations in paths.items():
+            match = (
+                _PLACEHOLDER_PARAM.fullmatch(item_path[len(path) + 1 :]) if item_path.startswith(path + "/") else None
+            )
+            if not match:
+                continue
+            created.setdefault("headers", {})["Location"] = {
+                "description": "The absolute URL of the created item.",
+                "required": False,
+                "schema": {"type": "string", "format": "uri"},
+            }
+            links = created.setdefault("links", {})
+            sent_headers = {p["name"] for p in item["post"].get("parameters", []) if p.get("in") == "header"}
+            for operation in item_operations.values():
+                parameters = {match.group(1): "$response.body#/id"}
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "header" and parameter["name"] in sent_headers:
+                        name = parameter["name"]
+                        parameters[f"header.{name}"] = f"$request.header.{name}"
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": parameters,
+                    "description": (
+                        f"{operation['summary']}: the item just created, by its id, with the headers "
+                        "that scoped its creation (a Workbook-Session-Id keeps it in its sandbox)."
+                    ),
+                }
 
 
 def derive_files(paths: Iterable[str | Path], supplement_path: str | Path | None) -> dict:
@@ -127,7 +172,11 @@ def _derive_operation(page: Page, method: str, path: str, schemas: dict, operati
     operation["tags"] = [path.strip("/").split("/")[0] or "root"]
     operation["x-mockgraph-source"] = page.source
     query_examples = _query_examples(examples)
-    parameters = [_query_parameter(option, query_examples.get(option)) for option in page.query_options]
+    resource_schema = _resource_schema(page, examples, schemas)
+    properties = values.resolve(schemas[resource_schema], schemas).get("properties", {}) if resource_schema else {}
+    parameters = [
+        _query_parameter(option, query_examples.get(option), properties, schemas) for option in page.query_options
+    ]
     for row in page.headers:
         if row.name.lower() in _SKIPPED_HEADERS:
             continue
@@ -143,7 +192,6 @@ def _derive_operation(page: Page, method: str, path: str, schemas: dict, operati
     if parameters:
         operation["parameters"] = parameters
 
-    resource_schema = _resource_schema(page, examples, schemas)
     bodies = [(ex.name, ex.request.body) for ex in examples if ex.request and isinstance(ex.request.body, dict)]
     if method in ("POST", "PUT", "PATCH") and bodies:
         schema_ref = resource_schema or _inferred_schema(page, "Request", bodies[0][1], schemas)
@@ -292,17 +340,43 @@ def _query_examples(examples: list[Example]) -> dict[str, dict]:
     return found
 
 
-def _query_parameter(option: str, examples: dict | None) -> dict:
+def _query_parameter(option: str, examples: dict | None, properties: dict, schemas: dict) -> dict:
     parameter = {
         "name": f"${option}",
         "in": "query",
         "required": False,
         "description": _QUERY_DESCRIPTIONS.get(option, f"OData ${option}."),
-        "schema": _QUERY_SCHEMAS.get(option, {"type": "string"}),
+        "schema": dict(_QUERY_SCHEMAS.get(option, {"type": "string"})),
     }
+    _narrow_query_schema(option, parameter["schema"], properties, schemas)
     if examples:
         parameter["examples"] = examples
     return parameter
+
+
+def _narrow_query_schema(option: str, schema: dict, properties: dict, schemas: dict) -> None:
+    """Say in the contract which texts an option takes, where the page's resource fixes that.
+
+    ``$select`` and ``$orderby`` name the resource's properties (a regular language: a pattern);
+    ``$filter`` is an OData expression (not regular: the ``odata-filter`` format, an annotation
+    that validators ignore and that the contract harness registers a generator for); mockgraph's
+    ``$skiptoken`` is the offset it wrote into ``@odata.nextLink``.
+    """
+    names = [name for name in properties if not name.startswith("@")]
+    if option == "select" and names:
+        schema["pattern"] = odata.select_pattern(names)
+    elif option == "orderby" and names:
+        sortable = [
+            name
+            for name in names
+            if [kind for kind in values.types_of(values.resolve(properties[name], schemas)) if kind != "null"]
+            == ["string"]
+        ]
+        schema["pattern"] = odata.orderby_pattern(sortable)
+    elif option == "filter":
+        schema["format"] = odata.FILTER_FORMAT
+    elif option == "skiptoken":
+        schema["pattern"] = odata.SKIPTOKEN_PATTERN
 
 
 def _path_parameters(template: str) -> tuple[str, list[dict]]:

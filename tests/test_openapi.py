@@ -42,7 +42,8 @@ def test_create_operation_has_its_status_body_security_and_headers(document):
     assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": EVENT}
     created = post["responses"]["201"]
     assert created["content"]["application/json"]["schema"] == {"$ref": EVENT}
-    assert set(created["headers"]) == {"request-id", "client-request-id"}
+    assert set(created["headers"]) == {"request-id", "client-request-id", "Location"}
+    assert created["headers"]["Location"]["required"] is False
     assert {"400", "401", "413", "415"} <= set(post["responses"])
     session = [p for p in post["parameters"] if p["name"] == "Workbook-Session-Id"]
     assert session == [
