@@ -282,3 +282,23 @@ def test_file_store_is_shared_by_separate_connections_and_survives_reopening(tmp
     database = Database(path)
     with database.connection() as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_admin_seed_loads_events_keeping_their_ids_and_reset_forgets_them():
+    client = create_app({"MODE": "stateful", "STORE": ":memory:"}).test_client()
+    events = [{"id": "seeded-1", "requestType": "Assign"}, {"requestType": "Activate", "userName": "x"}]
+    response = client.post("/_mockgraph/seed", json=events)
+    assert response.status_code == 201
+    assert client.get(f"{EVENTS}/seeded-1", headers=TOKEN).get_json()["requestType"] == "Assign"
+    assert client.get(f"{EVENTS}/$count?$filter=requestType eq 'Activate'", headers=TOKEN).get_data() == b"1"
+    response = client.post("/_mockgraph/seed", json=[{"requestType": 5}])
+    assert response.status_code == 400 and "requestType" in response.get_json()["error"]["message"]
+    assert client.post("/_mockgraph/reset").status_code == 204
+    assert client.get(f"{EVENTS}/$count", headers=TOKEN).get_data() == b"0"
+
+
+def test_an_unknown_mode_is_refused_at_start():
+    from mockgraph.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="MODE"):
+        create_app({"MODE": "sometimes"})
