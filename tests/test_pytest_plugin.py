@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 from tests.conftest import ROOT
 
@@ -67,3 +68,13 @@ def test_the_mockgraph_args_ini_option_reaches_the_server(pytester):
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_loading_the_plugin_does_not_import_flask(pytester):
+    """Every pytest run of a project with mockgraph installed loads the plugin; it must stay light."""
+    result = pytester.run(
+        sys.executable,
+        "-c",
+        "import sys, mockgraph.pytest_plugin; print('flask' in sys.modules, 'mockgraph.app' in sys.modules)",
+    )
+    assert result.stdout.lines[-1] == "False False"
