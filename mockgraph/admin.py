@@ -2,7 +2,8 @@
 
     GET    /_mockgraph/requests?method=&path=&status=&matched=&operation=&limit=   the journal
     DELETE /_mockgraph/requests                                                     clear it
-    POST   /_mockgraph/reset        clear the journal, the fault counters and the stateful store
+    POST   /_mockgraph/reset        clear the journal and the fault counters; the stateful store back
+                                    to the state the server started in (its --seed-data events)
     POST   /_mockgraph/seed         load events (a JSON array, or {"value": [...]}) into the store
 
 None of it is in the contract or /openapi.json. With ADMIN_ENABLED off these paths are 404 and
@@ -11,6 +12,7 @@ nothing is journaled. Admin requests and /openapi.json are not journaled themsel
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 
@@ -51,6 +53,10 @@ def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
         store = state_store()
         if store is not None:
             store.reset()
+            # Back to the state the server started in: the --seed-data events, if any, again.
+            baseline = current_app.extensions["mockgraph"].get("seed_events")
+            if baseline:
+                store.load(copy.deepcopy(baseline))
         return Response(status=204)
 
     def seed() -> Response:

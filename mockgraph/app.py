@@ -58,7 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_contract_route(app, document)
     if settings["SEED_DATA"]:
         with app.app_context():
-            seed_store(state_store(), settings["SEED_DATA"])
+            app.extensions["mockgraph"]["seed_events"] = seed_store(state_store(), settings["SEED_DATA"])
 
     @app.after_request
     def _graph_headers(response: Response) -> Response:

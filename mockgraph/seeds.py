@@ -6,6 +6,7 @@ events, keeping their ids) and ``reset()`` (forget everything). Pure: no Flask h
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Protocol
 
@@ -48,10 +49,13 @@ def read_seed_file(path: str | Path) -> list[dict]:
         raise ConfigError(f"{path}: {error}") from None
 
 
-def seed_store(store: StateStore | None, path: str | Path) -> int:
-    """Load the seed file into the store at start; without a store it is a ConfigError, not a silent no-op."""
+def seed_store(store: StateStore | None, path: str | Path) -> list[dict]:
+    """Load the seed file into the store at start and return its events (the state a reset returns to).
+
+    Without a store it is a ConfigError, not a silent no-op.
+    """
     events = read_seed_file(path)
     if store is None:
         raise ConfigError(f"{path}: seed events need the stateful store; serve with MODE=stateful")
-    store.load(events)
-    return len(events)
+    store.load(copy.deepcopy(events))
+    return events

@@ -163,7 +163,8 @@ def test_a_seed_file_is_read_and_loaded_into_the_store(tmp_path):
     seed = tmp_path / "events.json"
     seed.write_text(json.dumps([{"id": "e1", "userId": "u1"}]))
     store = RecordingStore()
-    assert seed_store(store, seed) == 1 and store.loaded == [{"id": "e1", "userId": "u1"}]
+    assert seed_store(store, seed) == [{"id": "e1", "userId": "u1"}]
+    assert store.loaded == [{"id": "e1", "userId": "u1"}]
 
 
 @pytest.mark.parametrize("text,message", [("{", "not valid JSON"), ('{"a": 1}', "JSON array"), ("[3]", "event 0")])

@@ -78,3 +78,39 @@ def test_loading_the_plugin_does_not_import_flask(pytester):
         "import sys, mockgraph.pytest_plugin; print('flask' in sys.modules, 'mockgraph.app' in sys.modules)",
     )
     assert result.stdout.lines[-1] == "False False"
+
+
+def test_seed_data_is_served_and_every_test_starts_from_it_again(pytester):
+    pytester.makefile(".json", events='[{"id": "seed-1", "requestType": "Assign", "userName": "Alex"}]')
+    pytester.makefile(".toml", mockgraph='mode = "stateful"\nseed_data = "events.json"\n')
+    pytester.makepyfile(
+        """
+        import json, urllib.error, urllib.request
+
+        TOKEN = {"Authorization": "Bearer t"}
+
+        def get(mock, key):
+            request = urllib.request.Request(mock.url("/beta/privilegedOperationEvents/" + key), headers=TOKEN)
+            try:
+                with urllib.request.urlopen(request) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, None
+
+        def test_first_deletes_the_seeded_event(mockgraph):
+            status, event = get(mockgraph, "seed-1")
+            assert status == 200 and event["userName"] == "Alex"
+            request = urllib.request.Request(
+                mockgraph.url("/beta/privilegedOperationEvents/seed-1"), method="DELETE", headers=TOKEN
+            )
+            assert urllib.request.urlopen(request).status == 204
+            assert get(mockgraph, "seed-1")[0] == 404
+
+        def test_second_finds_it_again_after_the_reset(mockgraph):
+            assert get(mockgraph, "seed-1")[0] == 200
+            assert mockgraph.seed([{"id": "seed-2"}]) == 1
+            assert get(mockgraph, "seed-2")[0] == 200
+        """
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
