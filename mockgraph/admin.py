@@ -13,7 +13,9 @@ nothing is journaled. Admin requests and /openapi.json are not journaled themsel
 from __future__ import annotations
 
 import copy
+import logging
 import os
+import sqlite3
 import time
 
 import orjson
@@ -26,6 +28,7 @@ from mockgraph.exceptions import BadRequest, Conflict
 from mockgraph.journal import Journal, Query, redact_headers, refusal_reason
 from mockgraph.seeds import StateStore, parse_events
 
+log = logging.getLogger("mockgraph")
 PREFIX = "/_mockgraph"
 UNJOURNALED = (PREFIX + "/", "/openapi.json")
 
@@ -90,7 +93,11 @@ def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
     @app.after_request
     def _journal(response: Response) -> Response:
         if not request.path.startswith(UNJOURNALED):
-            record(journal, response)
+            try:
+                record(journal, response)
+            except sqlite3.Error:
+                # The answer stands (it may acknowledge a stored event); only its journal entry is lost.
+                log.exception("could not journal %s %s", request.method, request.path)
         return response
 
 

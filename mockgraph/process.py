@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
@@ -83,21 +84,37 @@ def start_server(
     env: dict | None = None,
     timeout: float = 30.0,
     quiet: bool = True,
+    log_path: str | os.PathLike | None = None,
 ) -> ServerProcess:
-    """Run ``mockgraph serve ARGS`` in its own process group and wait until it answers."""
+    """Run ``mockgraph serve ARGS`` in its own process group and wait until it answers.
+
+    With ``log_path`` the server's output goes to that file, and a server that does not come
+    up is reported with the end of it (say, the config key it refused).
+    """
     port = port or free_port(host)
     command = [sys.executable, "-m", "mockgraph.cli", "serve", "--host", host, "--port", str(port), *args]
-    output = subprocess.DEVNULL if quiet else None
-    process = subprocess.Popen(
-        command,
-        env={**os.environ, **(env or {})},
-        stdout=output,
-        stderr=output,
-        start_new_session=True,
-    )
+    log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 - closed below
+    output = log if log is not None else (subprocess.DEVNULL if quiet else None)
+    try:
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, **(env or {})},
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
+    finally:
+        if log is not None:
+            log.close()
     server = ServerProcess(process, host, port)
     try:
         wait_until_up(f"{server.base_url}/openapi.json", timeout=timeout, process=process)
+    except (RuntimeError, TimeoutError) as error:
+        server.stop()
+        if log_path is None:
+            raise
+        tail = Path(log_path).read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+        raise RuntimeError(f"{error}; its log ({log_path}) ends:\n" + "\n".join(tail)) from None
     except BaseException:
         server.stop()
         raise

@@ -31,10 +31,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockgraph_server(pytestconfig: pytest.Config) -> Iterator[MockGraph]:
-    """A live mock for the whole session, on a free 127.0.0.1 port."""
+def mockgraph_server(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockGraph]:
+    """A live mock for the whole session, on a free 127.0.0.1 port; its log goes to a temporary file."""
     args = shlex.split(pytestconfig.getini("mockgraph_args") or "")
-    with start_server(*args) as server:
+    log_path = tmp_path_factory.mktemp("mockgraph") / "server.log"
+    try:
+        server = start_server(*args, log_path=log_path)
+    except RuntimeError as error:
+        pytest.fail(f"mockgraph did not start: {error}", pytrace=False)
+    with server:
         yield MockGraph(server.base_url)
 
 

@@ -181,3 +181,17 @@ def test_seed_data_at_start_without_the_stateful_store_fails_create_app(tmp_path
     seed.write_text("[]")
     with pytest.raises(ConfigError, match="stateful"):
         create_app({"SEED_DATA": str(seed)})
+
+
+def test_a_journal_that_cannot_write_leaves_the_answer_alone(monkeypatch):
+    import sqlite3
+
+    from mockgraph.journal import Journal
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    client = create_app().test_client()
+    monkeypatch.setattr(Journal, "record", broken)
+    response = client.post(EVENTS, json={}, headers=TOKEN)
+    assert response.status_code == 201

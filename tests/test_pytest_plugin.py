@@ -114,3 +114,11 @@ def test_seed_data_is_served_and_every_test_starts_from_it_again(pytester):
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_a_server_that_cannot_start_fails_the_test_with_the_reason(pytester):
+    pytester.makefile(".toml", mockgraph="[journal]\nsise = 5\n")
+    pytester.makepyfile("def test_uses_the_mock(mockgraph):\n    pass\n")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*mockgraph did not start*", "*unknown key 'journal.sise'*"])
