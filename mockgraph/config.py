@@ -91,7 +91,8 @@ def resolve_settings(config: dict | None = None, environ: dict | None = None, cw
         settings["CONFIG_FILE"] = str(Path(config_file).resolve())
     for key, raw in environ.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG_FILE":
-            settings[key[len(ENV_PREFIX) :]] = _decode(raw)
+            name = key[len(ENV_PREFIX) :]
+            settings[name] = _from_environment(key, name, raw)
     settings.update(config)
     if not settings["CONTRACT"]:
         settings["CONTRACT"] = str(default_contract_path())
@@ -135,17 +136,33 @@ def _checked(path: Path, name: str, shown: str, value: object) -> str:
     """``name`` when it is a setting and ``value`` has its default's type (any type when that is None)."""
     if name not in DEFAULTS:
         raise ConfigError(f"{path}: unknown key '{shown}'")
-    default = DEFAULTS[name]
-    if default is not None:
-        expected = type(default)
-        wrong = isinstance(value, bool) and expected is not bool
-        if wrong or not isinstance(value, expected):
-            raise ConfigError(f"{path}: '{shown}' must be {expected.__name__}, not {type(value).__name__}")
+    problem = _type_problem(name, value)
+    if problem:
+        raise ConfigError(f"{path}: '{shown}' {problem}")
     return name
 
 
-def _decode(raw: str) -> object:
-    try:
-        return json.loads(raw)
-    except ValueError:
+def _type_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be setting ``name`` (its default's type), or None when it can."""
+    default = DEFAULTS.get(name)
+    if default is None:
+        return None
+    expected = type(default)
+    if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
+        return f"must be {expected.__name__}, not {type(value).__name__}"
+    return None
+
+
+def _from_environment(variable: str, name: str, raw: str) -> object:
+    """A MOCKGRAPH_* value: text for text settings, else JSON where it parses; a known setting
+    of the wrong type is a ConfigError naming the variable (other MOCKGRAPH_* variables pass)."""
+    if isinstance(DEFAULTS.get(name), str):
         return raw
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    problem = _type_problem(name, value)
+    if problem:
+        raise ConfigError(f"{variable}={raw!r} {problem}")
+    return value

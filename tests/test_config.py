@@ -100,3 +100,24 @@ def test_the_readme_example_config_is_valid(tmp_path):
     plans = parse_faults(settings["FAULTS"], operations)
     assert plans.default.latency_ms == (20.0, 80.0)
     assert plans.plan_for("create_privilegedoperationevent_from_privilegedoperationevents").throttle_after == 5
+
+
+@pytest.mark.parametrize(
+    "variable,value,mentions",
+    [
+        ("MOCKGRAPH_JOURNAL_SIZE", "lots", "must be int, not str"),
+        ("MOCKGRAPH_FAULTS", "failure_rate=1", "must be dict, not str"),
+        ("MOCKGRAPH_CORS_ORIGINS", '"*"', "must be list, not str"),
+    ],
+)
+def test_an_environment_variable_of_the_wrong_type_is_an_error_naming_it(tmp_path, variable, value, mentions):
+    with pytest.raises(ConfigError) as raised:
+        resolve_settings(environ={variable: value}, cwd=tmp_path)
+    assert variable in str(raised.value) and mentions in str(raised.value)
+
+
+def test_text_settings_from_the_environment_stay_text(tmp_path):
+    settings = resolve_settings(
+        environ={"MOCKGRAPH_SERVER_HOST": "127.0.0.1", "MOCKGRAPH_MODE": "stateful"}, cwd=tmp_path
+    )
+    assert settings["SERVER_HOST"] == "127.0.0.1" and settings["MODE"] == "stateful"
