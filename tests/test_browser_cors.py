@@ -37,22 +37,25 @@ PAGE = """<!doctype html>
 <html><body><pre id="result"></pre>
 <script>
 const example = %(example)s;
-async function call(base) {
+async function call(base, extra) {
   try {
     const response = await fetch(base + "/beta/privilegedOperationEvents", {
       method: "POST",
       headers: {"Authorization": "Bearer browser-token", "Content-Type": "application/json",
-                "client-request-id": "from-the-browser"},
+                "client-request-id": "from-the-browser", ...extra},
       body: JSON.stringify(example),
     });
     return {status: response.status, body: await response.json(),
             requestId: response.headers.get("request-id"),
-            clientRequestId: response.headers.get("client-request-id")};
+            clientRequestId: response.headers.get("client-request-id"),
+            retryAfter: response.headers.get("Retry-After")};
   } catch (error) {
     return {blocked: String(error)};
   }
 }
-Promise.all([call(%(allowed)s), call(%(refused)s)]).then(results => {
+Promise.all([
+  call(%(allowed)s, {}), call(%(refused)s, {}), call(%(allowed)s, {"Prefer": "code=429"}),
+]).then(results => {
   document.getElementById("result").textContent = JSON.stringify(results);
 });
 </script></body></html>
@@ -128,7 +131,7 @@ def test_a_page_on_another_loopback_origin_posts_the_example_and_reads_the_201(
         result = WebDriverWait(browser, 30, poll_frequency=0.1).until(
             lambda driver: driver.find_element(By.ID, "result").text or None
         )
-        answered, blocked = json.loads(result)
+        answered, blocked, throttled = json.loads(result)
         journal = MockGraph(allowing.base_url).requests()
 
     assert answered["status"] == 201
@@ -136,8 +139,11 @@ def test_a_page_on_another_loopback_origin_posts_the_example_and_reads_the_201(
     assert answered["clientRequestId"] == "from-the-browser"
     assert answered["requestId"], "request-id is exposed to the page"
     assert "blocked" in blocked and "Failed to fetch" in blocked["blocked"]
-    preflight, post = journal
-    assert preflight["method"] == "OPTIONS" and preflight["status"] == 204
-    assert preflight["headers"]["origin"] == page_origin
-    assert post["method"] == "POST" and post["status"] == 201 and post["headers"]["origin"] == page_origin
-    assert post["body"] == create_example.request.body
+    assert throttled["status"] == 429 and throttled["retryAfter"] == "1", "Retry-After is exposed to the page"
+    assert throttled["body"]["error"]["code"] == "TooManyRequests"
+    posts = [entry for entry in journal if entry["method"] == "POST"]
+    preflights = [entry for entry in journal if entry["method"] == "OPTIONS"]
+    assert preflights and all(entry["status"] == 204 for entry in preflights)
+    assert all(entry["headers"]["origin"] == page_origin for entry in journal)
+    assert sorted(entry["status"] for entry in posts) == [201, 429]
+    assert all(entry["body"] == create_example.request.body for entry in posts)
