@@ -1,7 +1,8 @@
-"""Shared pieces of the contract harness: its config, the token, and how to load the schema."""
+"""Shared pieces of the contract harness: its config, the token, and the app under test."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -10,12 +11,43 @@ from schemathesis.config import SchemathesisConfig
 HERE = Path(__file__).resolve().parent
 CONFIG_FILE = HERE / "schemathesis.toml"
 TOKEN = "contract-test"
+# Set to "module:callable" or "module:callable:argument" to run the in-process harness against
+# another WSGI app (the callable returns it); unset, the harness checks the mock itself.
+APP_VARIABLE = "MOCKGRAPH_CONTRACT_APP"
+EXAMPLES_VARIABLE = "MOCKGRAPH_CONTRACT_EXAMPLES"
 
 
 def load_config(max_examples: int | None = None) -> SchemathesisConfig:
     """The harness config; MOCKGRAPH_CONTRACT_EXAMPLES (or ``max_examples``) sets cases per operation."""
     config = SchemathesisConfig.from_path(CONFIG_FILE)
-    wanted = max_examples or os.environ.get("MOCKGRAPH_CONTRACT_EXAMPLES")
+    wanted = max_examples or os.environ.get(EXAMPLES_VARIABLE)
     if wanted:
         config.projects.default.generation.update(max_examples=int(wanted))
     return config
+
+
+def max_examples(config: SchemathesisConfig) -> int:
+    """Cases per operation the config asks for (what `mockgraph verify` is given over the wire)."""
+    return config.projects.default.generation.max_examples
+
+
+def seed(config: SchemathesisConfig) -> int:
+    return config.seed
+
+
+def create_contract_mock():
+    """The mock as the harness checks it: only the harness token, faults off whatever mockgraph.toml says."""
+    from mockgraph import create_app
+
+    return create_app({"TOKENS": [TOKEN], "FAULTS": {}})
+
+
+def load_app_under_test():
+    """The WSGI app named by MOCKGRAPH_CONTRACT_APP, else the mock accepting only the harness token."""
+    target = os.environ.get(APP_VARIABLE)
+    if not target:
+        return create_contract_mock()
+    module_name, _, rest = target.partition(":")
+    attribute, _, argument = rest.partition(":")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return factory(argument) if argument else factory()

@@ -2,18 +2,21 @@
 
 The app accepts only the harness's token, so `ignored_auth` can prove that missing and
 invalid tokens are refused. Faults are off whatever a mockgraph.toml says: contract runs see
-the contract's own answers.
+the contract's own answers. MOCKGRAPH_CONTRACT_APP points the same tests at another WSGI app
+(tests/test_harness_catches_breaks.py uses it on deliberately broken ones).
 """
 
 from __future__ import annotations
 
 import schemathesis
+from schemathesis.core.failures import FailureGroup
+from schemathesis.engine import Status
 
-from contracts.harness import TOKEN, load_config
-from mockgraph import create_app
+from contracts.harness import TOKEN, load_app_under_test, load_config
 
-app = create_app({"TOKENS": [TOKEN], "FAULTS": {}})
+app = load_app_under_test()
 schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=load_config())
+failed_checks: list[str] = []
 
 
 @schema.auth()
@@ -27,6 +30,17 @@ class BearerToken:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
+@schema.hook("after_validate")
+def remember_failed_checks(context, case, response, results) -> None:
+    """Schemathesis reports failure codes (ST103); keep the names of the checks that failed too."""
+    failed_checks[:] = [result.name for result in results if result.status == Status.FAILURE]
+
+
 @schema.parametrize()
 def test_mock_conforms_to_its_contract(case):
-    case.call_and_validate()
+    failed_checks.clear()
+    try:
+        case.call_and_validate()
+    except FailureGroup as group:
+        group.add_note(f"failed checks: {', '.join(failed_checks) or 'unknown'}")
+        raise

@@ -59,6 +59,24 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def verify(args: argparse.Namespace) -> int:
+    """Check a running implementation against the contract; 0 pass, 1 contract failures, 2 could not run."""
+    from mockgraph.verify import VerifyOptions, parse_header, parse_phases
+    from mockgraph.verify import verify as run_verify
+
+    options = VerifyOptions(
+        base_url=args.base_url,
+        spec=Path(args.spec) if args.spec else None,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        headers=dict(parse_header(text) for text in args.header),
+        phases=parse_phases(args.phases),
+        wait_seconds=args.wait,
+        report_dir=Path(args.report),
+    )
+    return run_verify(options)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,7 +102,38 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", help="the SQLite file all workers share (default: store-PORT.sqlite3 under the temp dir)"
     )
     serve_parser.set_defaults(func=serve)
+    add_verify_parser(commands)
     return parser
+
+
+def add_verify_parser(commands) -> None:
+    from mockgraph.verify import DEFAULT_MAX_EXAMPLES, DEFAULT_WAIT_SECONDS, PHASES
+
+    parser = commands.add_parser(
+        "verify",
+        help="check a running implementation against the contract",
+        description="Run the contract (Schemathesis: every check, valid and invalid data) against a server. "
+        "Exit 0: no failures; 1: contract failures; 2: could not run (unreachable server, bad spec).",
+    )
+    parser.add_argument("--base-url", required=True, help="where the API lives, e.g. http://127.0.0.1:8000/beta")
+    parser.add_argument("--spec", help="the OpenAPI document to check against (default: the shipped contract)")
+    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="generated cases per operation")
+    parser.add_argument("--seed", type=int, help="random but reproducible generation (default: deterministic)")
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="sent with every request, e.g. 'Authorization: Bearer TOKEN' (repeatable)",
+    )
+    parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated subset of: " + ", ".join(PHASES))
+    parser.add_argument(
+        "--report", default="reports", metavar="DIR", help="where the JUnit XML goes (default: reports)"
+    )
+    parser.add_argument(
+        "--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS", help="how long to wait for the server"
+    )
+    parser.set_defaults(func=verify)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,53 @@
+"""The mock over the wire: a real gunicorn server, checked by `mockgraph verify` as any CI would.
+
+Same contract, same case count as the in-process harness (MOCKGRAPH_CONTRACT_EXAMPLES). The
+example mode answers fixed examples and keeps no state, so the stateful phase is left out here
+(tests/test_harness_catches_breaks.py shows that phase failing on exactly that).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+from contracts.harness import TOKEN, load_config, max_examples
+from mockgraph.config import default_contract_path
+from mockgraph.process import start_server
+from mockgraph.verify import REPORT_NAME
+
+STATELESS_PHASES = "examples,coverage,fuzzing"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with start_server("--workers", "2", env={"MOCKGRAPH_TOKENS": json.dumps([TOKEN])}) as running:
+        yield running
+
+
+def run_verify(base_url: str, report_dir, phases: str) -> subprocess.CompletedProcess:
+    command = [
+        *(sys.executable, "-m", "mockgraph.cli", "verify"),
+        *("--base-url", base_url, "--header", f"Authorization: Bearer {TOKEN}"),
+        *("--phases", phases, "--max-examples", str(max_examples(load_config()))),
+        *("--report", str(report_dir), "--wait", "10"),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def count_operations() -> int:
+    document = yaml.safe_load(default_contract_path().read_text(encoding="utf-8"))
+    return sum(1 for item in document["paths"].values() for method in item if method != "parameters")
+
+
+def test_served_mock_passes_the_contract_over_the_wire(server, tmp_path):
+    result = run_verify(f"{server.base_url}/beta", tmp_path, STATELESS_PHASES)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED: no contract failures" in result.stdout
+    suite = ET.parse(tmp_path / REPORT_NAME).getroot()
+    assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
+    assert int(suite.get("tests")) == count_operations()

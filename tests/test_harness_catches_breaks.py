@@ -1,0 +1,136 @@
+"""The contract harness is proven able to fail: each broken server is caught by the right check.
+
+In-process, the pytest harness (contracts/test_in_process.py) runs unchanged against a broken
+WSGI app; over the wire, `mockgraph verify` checks the same app served on loopback. Both must
+fail and name the check that the break violates. `verify` must also refuse to run, with exit 2
+and a clear message, when the server is unreachable or the spec is not OpenAPI.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from contracts.harness import APP_VARIABLE, EXAMPLES_VARIABLE, TOKEN, create_contract_mock
+from mockgraph.cli import main
+from mockgraph.process import free_port
+from mockgraph.verify import REPORT_NAME
+from tests.broken_servers import BREAKS, create_broken_app, serve_on_loopback
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_PROCESS_HARNESS = ROOT / "contracts" / "test_in_process.py"
+EXAMPLES = "20"  # each break shows on the first few cases; more only slows the proof down
+
+
+def junit_failures(path: Path) -> list[ET.Element]:
+    return list(ET.parse(path).getroot().iter("failure"))
+
+
+def verify(base_url: str, report_dir: Path, *extra: str, examples: str = EXAMPLES) -> int:
+    return main(
+        [
+            *("verify", "--base-url", base_url, "--header", f"Authorization: Bearer {TOKEN}"),
+            *("--max-examples", examples, "--report", str(report_dir), "--wait", "5", *extra),
+        ]
+    )
+
+
+@pytest.mark.parametrize("name", list(BREAKS))
+def test_in_process_harness_fails_naming_the_broken_check(name, tmp_path):
+    report = tmp_path / "junit.xml"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(IN_PROCESS_HARNESS),
+            f"--junitxml={report}",
+        ],
+        cwd=ROOT,
+        env={**os.environ, APP_VARIABLE: f"tests.broken_servers:create_broken_app:{name}", EXAMPLES_VARIABLE: EXAMPLES},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    failures = junit_failures(report)
+    assert failures, "the harness exited 1 but recorded no failure"
+    named = [failure for failure in failures if f"failed checks: {BREAKS[name].check}" in (failure.text or "")]
+    assert named, f"no failure names {BREAKS[name].check}:\n{result.stdout[-3000:]}"
+
+
+@pytest.mark.parametrize("name", list(BREAKS))
+def test_verify_exits_1_naming_the_broken_check_in_summary_and_junit(name, tmp_path, capsys):
+    check = BREAKS[name].check
+    with serve_on_loopback(create_broken_app(name)) as url:
+        code = verify(f"{url}/beta", tmp_path, "--phases", "examples,coverage,fuzzing")
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f": {check}: " in out
+    assert "reproduce with:" in out and "curl -X " in out
+    assert "FAILED: " in out
+    root = ET.parse(tmp_path / REPORT_NAME).getroot()
+    assert int(root.get("failures")) >= 1
+    assert check in {failure.get("type") for failure in root.iter("failure")}
+    assert any("curl -X " in (failure.text or "") for failure in root.iter("failure"))
+
+
+def test_verify_stateful_phase_catches_a_server_that_still_serves_deleted_events(tmp_path, capsys):
+    # The mock in example mode answers every GET with its example, even after a DELETE.
+    with serve_on_loopback(create_contract_mock()) as url:
+        code = verify(f"{url}/beta", tmp_path, examples="10")  # all phases: the earlier ones feed the stateful one
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert ": use_after_free: " in out
+    assert "use_after_free" in {failure.get("type") for failure in junit_failures(tmp_path / REPORT_NAME)}
+
+
+def test_verify_passes_a_conforming_server_with_exit_0(tmp_path, capsys):
+    with serve_on_loopback(create_contract_mock()) as url:
+        code = verify(f"{url}/beta", tmp_path, "--phases", "examples,coverage,fuzzing")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "PASSED: no contract failures" in out
+    assert junit_failures(tmp_path / REPORT_NAME) == []
+
+
+def test_verify_exits_2_with_a_clear_message_when_the_server_is_unreachable(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/beta"  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "mockgraph.cli", "verify", "--base-url", url, "--wait", "1", "--report", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"the server at {url} did not answer within 1 s" in result.stderr
+    assert not (tmp_path / REPORT_NAME).exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("openapi: [unclosed", "is not valid YAML or JSON"),
+        ("title: not a contract\n", "is not an OpenAPI 3 document"),
+    ],
+)
+def test_verify_exits_2_naming_the_problem_when_the_spec_is_bad(tmp_path, capsys, content, reason):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(content, encoding="utf-8")
+    code = main(["verify", "--base-url", "http://127.0.0.1:9/beta", "--spec", str(spec), "--report", str(tmp_path)])
+    assert code == 2
+    assert reason in capsys.readouterr().err
+
+
+def test_verify_refuses_a_malformed_header_with_exit_2(capsys):
+    code = main(["verify", "--base-url", "http://127.0.0.1:9/beta", "--header", "no colon here"])
+    assert code == 2
+    assert "a header must look like 'Name: value'" in capsys.readouterr().err
