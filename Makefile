@@ -11,6 +11,8 @@ STORE ?=
 SERVE_FLAGS := $(if $(STATEFUL),--stateful) $(if $(STORE),--store $(STORE))
 PAGES := $(sort $(wildcard openapi/source/*.md))
 CONTRACT := openapi/privilegedoperationevents.yaml
+# Cases per operation for `make contract` (`make test` uses contracts/schemathesis.toml's 50).
+CONTRACT_EXAMPLES ?= 300
 
 .PHONY: serve test lint openapi contract bench clean
 
@@ -34,7 +36,7 @@ openapi: $(STAMP)
 	$(BIN)/mockgraph derive $(PAGES) --supplement openapi/supplement.yaml -o $(CONTRACT)
 
 contract: $(STAMP)
-	$(BIN)/python -m pytest -q contracts
+	MOCKGRAPH_CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(BIN)/python -m pytest -q contracts
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -57,8 +57,12 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     phases: dict[str, str] = field(default_factory=dict)
-    cases: int = 0
+    cases_by_operation: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def cases(self) -> int:
+        return sum(self.cases_by_operation.values())
 
     @property
     def exit_code(self) -> int:
@@ -149,9 +153,11 @@ def run_contract(options: VerifyOptions, document: dict, spec_name: str) -> Outc
         if isinstance(event, events.ScenarioFinished):
             label = event.label or "stateful"  # stateful scenarios chain several operations
             tested = [event.label] if event.label else []
-            tested += [node.value.operation.label for node in event.recorder.cases.values()]
+            for node in event.recorder.cases.values():
+                operation = node.value.operation.label
+                tested.append(operation)
+                outcome.cases_by_operation[operation] = outcome.cases_by_operation.get(operation, 0) + 1
             outcome.operations += [name for name in dict.fromkeys(tested) if name not in outcome.operations]
-            outcome.cases += len(event.recorder.cases)
             for finding in _findings(label, event.recorder.checks.values()):
                 key = (finding.operation, finding.check, finding.title)
                 if key not in seen:
@@ -197,6 +203,7 @@ def format_summary(outcome: Outcome) -> str:
         f"mockgraph verify: {outcome.base_url} against {outcome.spec}",
         f"{len(outcome.operations)} operations, {outcome.cases} cases in {outcome.seconds:.1f} s",
         "phases: " + ", ".join(f"{name} {status}" for name, status in outcome.phases.items()),
+        *(f"  {name}: {outcome.cases_by_operation.get(name, 0)} cases" for name in outcome.operations),
     ]
     for number, finding in enumerate(outcome.findings, 1):
         lines += [
