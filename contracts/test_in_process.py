@@ -13,9 +13,11 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import Status
 
 from contracts.harness import TOKEN, load_app_under_test, load_config
+from mockgraph.config import default_contract_path
 
-app = load_app_under_test()
-schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=load_config())
+# The contract comes from mockgraph, never from the app under test (which could serve its own).
+schema = schemathesis.openapi.from_path(default_contract_path(), config=load_config())
+schema.app = load_app_under_test()
 failed_checks: list[str] = []
 
 
