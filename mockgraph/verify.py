@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -99,6 +100,14 @@ def parse_phases(text: str) -> tuple[str, ...]:
     if unknown or not phases:
         raise VerifyError(f"unknown phase(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(PHASES)}")
     return phases
+
+
+def check_base_url(url: str) -> str:
+    """Refuse a base URL Schemathesis could not send to, before waiting on it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise VerifyError(f"the base URL must look like http://host:port/path, got {url!r}")
+    return url
 
 
 def load_spec(path: Path) -> dict:
@@ -270,6 +279,7 @@ def write_junit(outcome: Outcome, path: Path) -> Path:
 def verify(options: VerifyOptions, out: TextIO | None = None) -> int:
     """Wait for the server, run the contract, print the summary, write the report; return the exit code."""
     out = out or sys.stdout
+    check_base_url(options.base_url)
     spec = options.spec or default_contract_path()
     document = load_spec(Path(spec))
     try:

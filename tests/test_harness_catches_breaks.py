@@ -130,7 +130,18 @@ def test_verify_exits_2_naming_the_problem_when_the_spec_is_bad(tmp_path, capsys
     assert reason in capsys.readouterr().err
 
 
-def test_verify_refuses_a_malformed_header_with_exit_2(capsys):
-    code = main(["verify", "--base-url", "http://127.0.0.1:9/beta", "--header", "no colon here"])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["--base-url", "http://127.0.0.1:9/beta", "--header", "no colon here"],
+            "a header must look like 'Name: value'",
+        ),
+        (["--base-url", "127.0.0.1:9/beta"], "the base URL must look like http://host:port/path"),
+        (["--base-url", "http://127.0.0.1:9/beta", "--phases", "examples,smoke"], "unknown phase(s) smoke"),
+    ],
+)
+def test_verify_refuses_bad_arguments_with_exit_2_and_the_reason(capsys, arguments, message):
+    code = main(["verify", *arguments])
     assert code == 2
-    assert "a header must look like 'Name: value'" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
