@@ -25,7 +25,8 @@ STATELESS_PHASES = "examples,coverage,fuzzing"
 
 @pytest.fixture(scope="module")
 def server():
-    with start_server("--workers", "2", env={"MOCKGRAPH_TOKENS": json.dumps([TOKEN])}) as running:
+    env = {"MOCKGRAPH_TOKENS": json.dumps([TOKEN]), "MOCKGRAPH_FAULTS": "{}"}  # faults off, as in-process
+    with start_server("--workers", "2", env=env) as running:
         yield running
 
 
