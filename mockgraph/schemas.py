@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numbers
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing, validate
 
 from mockgraph import values
 
@@ -60,11 +60,13 @@ class AnyJson(fields.Raw):
 
 
 class ReadOnly(fields.Field):
-    """A property clients may not send."""
+    """A property clients may not send, not even as null (a stored null id would lose the event)."""
 
     default_error_messages = {"read_only": "The property is read-only and cannot be set."}
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if value is missing:
+            return super().deserialize(value, attr, data, **kwargs)
         raise self.make_error("read_only")
 
 

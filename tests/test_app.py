@@ -117,8 +117,9 @@ def test_an_unknown_property_is_400_naming_it_and_the_type(client):
     assert error["message"] == "Property 'colour' does not exist on type 'microsoft.graph.privilegedOperationEvent'."
 
 
-def test_a_read_only_property_is_400_naming_it(client):
-    assert_graph_error(client.post(EVENTS, json={"id": "x"}, headers=TOKEN), 400, "BadRequest", "'id'")
+@pytest.mark.parametrize("value", ["x", None])
+def test_a_read_only_property_is_400_naming_it_even_when_null(client, value):
+    assert_graph_error(client.post(EVENTS, json={"id": value}, headers=TOKEN), 400, "BadRequest", "'id'")
 
 
 def test_null_is_accepted_for_nullable_properties(client):

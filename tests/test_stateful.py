@@ -95,9 +95,15 @@ def test_patch_merges_the_sent_properties_and_answers_204(stateful):
 
 def test_patch_is_checked_against_the_contract_before_the_store(stateful):
     created = create(stateful, {"userName": "a"})
-    for body, named in [({"id": "x"}, "'id'"), ({"bogus": 1}, "'bogus'"), ({"creationDateTime": "soon"}, "date-time")]:
+    for body, named in [
+        ({"id": "x"}, "'id'"),
+        ({"id": None}, "'id'"),
+        ({"bogus": 1}, "'bogus'"),
+        ({"creationDateTime": "soon"}, "date-time"),
+    ]:
         response = stateful.patch(f"{EVENTS}/{created['id']}", json=body, headers=TOKEN)
         assert response.status_code == 400 and named in response.get_json()["error"]["message"]
+    assert stateful.get(f"{EVENTS}/{created['id']}", headers=TOKEN).get_json()["userName"] == "a"
 
 
 def test_deleted_event_is_gone_for_get_patch_delete_list_and_count(stateful):
