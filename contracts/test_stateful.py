@@ -11,8 +11,8 @@ import schemathesis
 from hypothesis import settings
 
 from contracts.harness import TOKEN, load_config
-from contracts.odata_formats import register_filter_format
 from mockgraph import create_app
+from mockgraph.odata_formats import register_filter_format
 
 app = create_app({"TOKENS": [TOKEN], "MODE": "stateful", "STORE": ":memory:"})
 config = load_config()

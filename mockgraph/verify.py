@@ -147,11 +147,31 @@ def build_config(options: VerifyOptions):
     return config
 
 
+def register_formats(document: dict) -> None:
+    """Teach Schemathesis the contract's own formats, or valid data would be generated as any string."""
+    from mockgraph.odata import FILTER_FORMAT
+
+    if FILTER_FORMAT in _formats(document):
+        from mockgraph.odata_formats import register_filter_format
+
+        register_filter_format(document)
+
+
+def _formats(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return found.union(*(_formats(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats(value) for value in node))
+    return set()
+
+
 def run_contract(options: VerifyOptions, document: dict, spec_name: str) -> Outcome:
     """Run the engine against the live server and collect its findings (deduplicated)."""
     import schemathesis
     from schemathesis.engine import events, from_schema
 
+    register_formats(document)
     try:
         schema = schemathesis.openapi.from_dict(document, config=build_config(options))
     except Exception as error:  # Schemathesis raises several unrelated types for a bad document
