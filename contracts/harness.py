@@ -35,11 +35,14 @@ def seed(config: SchemathesisConfig) -> int:
     return config.seed
 
 
-def create_contract_mock():
+def create_contract_mock(stateful: bool = False):
     """The mock as the harness checks it: only the harness token, faults off whatever mockgraph.toml says."""
     from mockgraph import create_app
 
-    return create_app({"TOKENS": [TOKEN], "FAULTS": {}})
+    settings = {"TOKENS": [TOKEN], "FAULTS": {}}
+    if stateful:
+        settings.update({"MODE": "stateful", "STORE": ":memory:"})
+    return create_app(settings)
 
 
 def load_app_under_test():

@@ -1,8 +1,9 @@
-"""The mock over the wire: a real gunicorn server, checked by `mockgraph verify` as any CI would.
+"""The mock over the wire: real gunicorn servers, checked by `mockgraph verify` as any CI would.
 
 Same contract, same case count as the in-process harness (MOCKGRAPH_CONTRACT_EXAMPLES). The
-example mode answers fixed examples and keeps no state, so the stateful phase is left out here
-(tests/test_harness_catches_breaks.py shows that phase failing on exactly that).
+example mode answers fixed examples and keeps no state, so it gets every phase but the stateful
+one; the stateful mode gets all four, the state machine chaining create -> get/update/delete
+over the contract's links and Location headers.
 """
 
 from __future__ import annotations
@@ -21,12 +22,20 @@ from mockgraph.process import start_server
 from mockgraph.verify import REPORT_NAME
 
 STATELESS_PHASES = "examples,coverage,fuzzing"
+ALL_PHASES = "examples,coverage,fuzzing,stateful"
+SERVER_ENV = {"MOCKGRAPH_TOKENS": json.dumps([TOKEN]), "MOCKGRAPH_FAULTS": "{}"}  # faults off, as in-process
 
 
 @pytest.fixture(scope="module")
 def server():
-    env = {"MOCKGRAPH_TOKENS": json.dumps([TOKEN]), "MOCKGRAPH_FAULTS": "{}"}  # faults off, as in-process
-    with start_server("--workers", "2", env=env) as running:
+    with start_server("--workers", "2", env=SERVER_ENV) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stateful_server(tmp_path_factory):
+    store = tmp_path_factory.mktemp("store") / "events.sqlite3"
+    with start_server("--stateful", "--workers", "2", "--store", str(store), env=SERVER_ENV) as running:
         yield running
 
 
@@ -45,10 +54,19 @@ def count_operations() -> int:
     return sum(1 for item in document["paths"].values() for method in item if method != "parameters")
 
 
-def test_served_mock_passes_the_contract_over_the_wire(server, tmp_path):
-    result = run_verify(f"{server.base_url}/beta", tmp_path, STATELESS_PHASES)
+def assert_passed(result: subprocess.CompletedProcess, report_dir) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASSED: no contract failures" in result.stdout
-    suite = ET.parse(tmp_path / REPORT_NAME).getroot()
+    suite = ET.parse(report_dir / REPORT_NAME).getroot()
     assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
     assert int(suite.get("tests")) == count_operations()
+
+
+def test_served_mock_passes_the_contract_over_the_wire(server, tmp_path):
+    assert_passed(run_verify(f"{server.base_url}/beta", tmp_path, STATELESS_PHASES), tmp_path)
+
+
+def test_served_stateful_mock_passes_every_phase_including_stateful_over_the_wire(stateful_server, tmp_path):
+    result = run_verify(f"{stateful_server.base_url}/beta", tmp_path, ALL_PHASES)
+    assert_passed(result, tmp_path)
+    assert "stateful success" in result.stdout

@@ -38,12 +38,18 @@ BREAKS: dict[str, Break] = {
     "accepts-invalid-bodies": Break("negative_data_rejection", "an invalid body is accepted as if valid"),
     "ignores-missing-auth": Break("ignored_auth", "requests without a valid token are served"),
 }
+# Breaks of the stateful mock, found only by the stateful phase (create -> delete -> read chains).
+STATEFUL_BREAKS: dict[str, Break] = {
+    "deleted-still-served": Break("use_after_free", "DELETE answers 204 but keeps the event"),
+}
 
 
 def create_broken_app(name: str) -> WSGIApp:
     """The mock (accepting only the harness token) with the one break called ``name``."""
+    if name in STATEFUL_BREAKS:
+        return BreakingMiddleware(create_contract_mock(stateful=True), name)
     if name not in BREAKS:
-        raise KeyError(f"no broken server called {name!r}; known: {', '.join(BREAKS)}")
+        raise KeyError(f"no broken server called {name!r}; known: {', '.join([*BREAKS, *STATEFUL_BREAKS])}")
     return BreakingMiddleware(create_contract_mock(), name)
 
 
@@ -60,11 +66,22 @@ class BreakingMiddleware:
         if self.name == "server-error-on-top" and "top=" in environ.get("QUERY_STRING", ""):
             start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])
             return [b"boom"]
+        if self.name == "deleted-still-served" and environ["REQUEST_METHOD"] == "DELETE":
+            return self._pretend_to_delete(environ, start_response)
         status, headers, body = self._call(environ)
         if self.name == "accepts-invalid-bodies" and status.startswith(("400", "415")):
             status, headers, body = self._call(_with_empty_object_body(environ))
         if status.startswith("2"):
             status, headers, body = self._bend_success(environ, status, headers, body)
+        start_response(status, headers)
+        return [body]
+
+    def _pretend_to_delete(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        """Look the event up instead of deleting it; answer 204 whenever it exists."""
+        status, headers, body = self._call({**environ, "REQUEST_METHOD": "GET"})
+        if status.startswith("200"):
+            status, body = "204 NO CONTENT", b""
+            headers = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")]
         start_response(status, headers)
         return [body]
 

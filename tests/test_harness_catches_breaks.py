@@ -20,7 +20,7 @@ from contracts.harness import APP_VARIABLE, EXAMPLES_VARIABLE, TOKEN, create_con
 from mockgraph.cli import main
 from mockgraph.process import free_port
 from mockgraph.verify import REPORT_NAME
-from tests.broken_servers import BREAKS, create_broken_app, serve_on_loopback
+from tests.broken_servers import BREAKS, STATEFUL_BREAKS, create_broken_app, serve_on_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_PROCESS_HARNESS = ROOT / "contracts" / "test_in_process.py"
@@ -83,14 +83,15 @@ def test_verify_exits_1_naming_the_broken_check_in_summary_and_junit(name, tmp_p
     assert any("curl -X " in (failure.text or "") for failure in root.iter("failure"))
 
 
-def test_verify_stateful_phase_catches_a_server_that_still_serves_deleted_events(tmp_path, capsys):
-    # The mock in example mode answers every GET with its example, even after a DELETE.
-    with serve_on_loopback(create_contract_mock()) as url:
-        code = verify(f"{url}/beta", tmp_path, examples="10")  # all phases: the earlier ones feed the stateful one
+@pytest.mark.parametrize("name", list(STATEFUL_BREAKS))
+def test_verify_stateful_phase_catches_a_broken_stateful_server(name, tmp_path, capsys):
+    check = STATEFUL_BREAKS[name].check
+    with serve_on_loopback(create_broken_app(name)) as url:
+        code = verify(f"{url}/beta", tmp_path, "--phases", "stateful", examples="40")
     out = capsys.readouterr().out
     assert code == 1, out
-    assert ": use_after_free: " in out
-    assert "use_after_free" in {failure.get("type") for failure in junit_failures(tmp_path / REPORT_NAME)}
+    assert f": {check}: " in out
+    assert check in {failure.get("type") for failure in junit_failures(tmp_path / REPORT_NAME)}
 
 
 def test_verify_passes_a_conforming_server_with_exit_0(tmp_path, capsys):
