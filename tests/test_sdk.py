@@ -83,13 +83,17 @@ def test_sdk_creates_gets_patches_deletes_and_counts(server):
         )
         created = await events.post(sent)
         fetched = await events.by_privileged_operation_event_id(created.id).get()
-        before = await events.count.get(RequestConfiguration(query_parameters=CountQuery(filter="requestType eq 'Activate'")))
+        before = await events.count.get(
+            RequestConfiguration(query_parameters=CountQuery(filter="requestType eq 'Activate'"))
+        )
         patched = await events.by_privileged_operation_event_id(created.id).patch(
             PrivilegedOperationEvent(reference_key="INC0048213", reference_system="ServiceNow")
         )
         after_patch = await events.by_privileged_operation_event_id(created.id).get()
         await events.by_privileged_operation_event_id(created.id).delete()
-        after = await events.count.get(RequestConfiguration(query_parameters=CountQuery(filter="requestType eq 'Activate'")))
+        after = await events.count.get(
+            RequestConfiguration(query_parameters=CountQuery(filter="requestType eq 'Activate'"))
+        )
         with pytest.raises(ODataError) as gone:
             await events.by_privileged_operation_event_id(created.id).get()
         return created, fetched, before, patched, after_patch, after, gone.value
