@@ -37,6 +37,7 @@ class EntitySet:
     type_name: str  # microsoft.graph.privilegedOperationEvent
     properties: dict  # every property of the type -> its JSON Schema
     columns: Columns  # the queryable ones and their kinds
+    sort_key: str | None = None  # the ordering the contract's list documents, which the store indexes for
 
     @property
     def selectable(self) -> dict:
@@ -82,6 +83,7 @@ def find_entity_sets(document: dict, operations: list[Operation]) -> dict[str, E
             type_name=type_name,
             properties=dict(properties),
             columns=Columns(kinds=_queryable(properties, schemas), type_name=type_name),
+            sort_key=_documented_order(document, path),
         )
     return found
 
@@ -101,6 +103,17 @@ def _entity_type(document: dict, path: str) -> str | None:
         ref = (schema or {}).get("$ref", "")
         if ref.startswith("#/components/schemas/"):
             return ref.rsplit("/", 1)[-1]
+    return None
+
+
+def _documented_order(document: dict, path: str) -> str | None:
+    """The first property of the first ``$orderby`` example of the collection's GET, if any."""
+    for parameter in document.get("paths", {}).get(path, {}).get("get", {}).get("parameters", []):
+        if parameter.get("name") == "$orderby":
+            for example in parameter.get("examples", {}).values():
+                words = str(example.get("value", "")).replace(",", " ").split()
+                if words:
+                    return words[0]
     return None
 
 

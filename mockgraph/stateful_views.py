@@ -47,7 +47,7 @@ def stateful_resolver(
     """
     sets = find_entity_sets(document, operations)
     tables = {
-        path: EntityTable(database, found.name, found.columns.kinds, key=entity_sets.KEY)
+        path: EntityTable(database, found.name, found.columns.kinds, key=entity_sets.KEY, sort_key=found.sort_key)
         for path, found in sets.items()
     }
     database.prepare()
