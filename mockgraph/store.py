@@ -44,6 +44,9 @@ class Database:
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._pid: int | None = None
+        # A connection inherited across a fork is kept, never used and never closed: closing it in
+        # the child could drop the parent's file locks.
+        self._inherited: list[sqlite3.Connection] = []
         self._schemas: list[str] = []
 
     @property
@@ -70,8 +73,11 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None and self._pid == os.getpid():
-                self._connection.close()
+            if self._connection is not None:
+                if self._pid == os.getpid():
+                    self._connection.close()
+                else:
+                    self._inherited.append(self._connection)
             self._connection = None
 
     @contextmanager
@@ -79,6 +85,8 @@ class Database:
         """This process's connection; a store still locked after the busy timeout is a 503."""
         with self._lock:
             if self._connection is None or self._pid != os.getpid():
+                if self._connection is not None:
+                    self._inherited.append(self._connection)
                 self._connection = self._open()
                 self._pid = os.getpid()
             try:
@@ -178,17 +186,22 @@ class EntityTable:
         with self.database.connection() as connection:
             connection.execute(self._insert_sql(), [sandbox, orjson.dumps(entity), *self._row(entity)])
 
-    def insert_many(self, sandbox: str, entities: list[Mapping]) -> None:
-        """Store many entities in one transaction (seeds, benchmarks): all or none."""
+    def insert_many(self, sandbox: str, entities: list[Mapping], *, replace: bool = False) -> None:
+        """Store many entities in one transaction (seeds, benchmarks): all or none.
+
+        With ``replace`` an entity whose key is already stored takes the stored one's place.
+        """
         with self.database.transaction() as connection:
             connection.executemany(
-                self._insert_sql(), ([sandbox, orjson.dumps(entity), *self._row(entity)] for entity in entities)
+                self._insert_sql(replace),
+                ([sandbox, orjson.dumps(entity), *self._row(entity)] for entity in entities),
             )
 
-    def _insert_sql(self) -> str:
+    def _insert_sql(self, replace: bool = False) -> str:
         names = ", ".join(_quote(name) for name in self._columns)
         marks = ", ".join("?" for _ in self._columns)
-        return f"INSERT INTO {_quote(self.table)} (sandbox, body, {names}) VALUES (?, ?, {marks})"
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        return f"{verb} INTO {_quote(self.table)} (sandbox, body, {names}) VALUES (?, ?, {marks})"
 
     def get(self, sandbox: str, key: str) -> bytes | None:
         """The entity's JSON, or None."""
@@ -269,8 +282,11 @@ class StatefulStore:
     """The whole of stateful mode's state, for the admin API and seed files: ``load`` and ``reset``.
 
     Seed events go to the default sandbox of the one entity set (the contract has one), keep the
-    ids they carry (others get one), and are checked first by ``check`` (the create operation's
-    body schema), so what is loaded can be answered within the contract.
+    ids they carry (others get one; a stored event with the same id is replaced, so a server
+    restarted on its file store with the same seed file starts as it did before), and are
+    checked first by ``check`` (the create operation's body schema), so what is loaded can be
+    answered within the contract. A file store's connection is let go afterwards: the server
+    seeds before it forks its workers.
     """
 
     def __init__(self, tables: Mapping[str, EntityTable], check: Callable[[dict], None] | None = None):
@@ -293,10 +309,9 @@ class StatefulStore:
                 except BadRequest as error:
                     raise BadRequest(f"Seed event {index}: {error.message}") from None
             entities.append({table.key: key or str(uuid.uuid4()), **entity})
-        try:
-            table.insert_many("", entities)
-        except sqlite3.IntegrityError:
-            raise BadRequest("Seed events repeat an id, or reuse the id of a stored event.") from None
+        table.insert_many("", entities, replace=True)
+        if not table.database.is_memory:
+            table.database.close()
 
     def reset(self) -> None:
         for table in self.tables.values():

@@ -64,3 +64,15 @@ def test_next_link_is_absolute_on_the_servers_own_host(server):
 def test_a_memory_store_is_refused_for_several_workers():
     with pytest.raises(RuntimeError, match="exited"):
         start_server("--stateful", "--workers", "2", "--store", ":memory:", timeout=15)
+
+
+def test_a_server_restarted_on_its_store_with_the_same_seed_file_holds_each_seed_once(tmp_path):
+    seeds = tmp_path / "seeds.json"
+    seeds.write_text(json.dumps([{"id": "seed-1", "requestType": "Assign"}, {"id": "seed-2", "userName": "b"}]))
+    store = tmp_path / "events.sqlite3"
+    for _ in range(2):
+        with start_server("--stateful", "--workers", "2", "--store", str(store), "--seed-data", str(seeds)) as running:
+            status, _, body = send(f"{running.base_url}{EVENTS}/$count")
+            assert status == 200 and body == b"2"
+            status, _, body = send(f"{running.base_url}{EVENTS}/seed-1")
+            assert status == 200 and json.loads(body)["requestType"] == "Assign"
