@@ -28,15 +28,19 @@ class KeySegmentConverter(BaseConverter):
 
 
 _TEMPLATE = re.compile(r"\{([^}]+)\}")
-_ESCAPED = re.compile(r"%2F|%25")
+_ESCAPED = re.compile(r"%2F|%25|%24")
+_UNESCAPED = {"%2F": "/", "%25": "%", "%24": "$"}
 ESCAPED_FLAG = "mockgraph.escaped_segments"
 
 
 class KeepEncodedSlashes:
-    """WSGI middleware: a request whose raw path has ``%2F`` keeps each segment whole.
+    """WSGI middleware: a key sent percent-encoded keeps its meaning after the server decodes it.
 
-    Each raw segment is decoded on its own, then ``%`` and ``/`` in it are re-escaped as ``%25``
-    and ``%2F``; routing sees one segment per raw segment and the endpoint unescapes the values.
+    ``a%2Fb`` is one segment, not two; ``%24count`` is a key that starts with ``$``, not OData's
+    ``$count`` segment (a percent-encoded reserved character is data, RFC 3986 2.2). When the raw
+    path has either, each raw segment is decoded on its own and then ``%``, ``/`` and an encoded
+    leading ``$`` are re-escaped (``%25``, ``%2F``, ``%24``); routing sees one segment per raw
+    segment, and the endpoint unescapes the values.
     """
 
     def __init__(self, app):
@@ -48,15 +52,22 @@ class KeepEncodedSlashes:
             path = raw.split("?", 1)[0]
             if "://" in path:
                 path = "/" + path.split("://", 1)[1].partition("/")[2]
-            if "%2f" in path.lower():
-                segments = [unquote_to_bytes(segment).decode("latin-1") for segment in path.split("/")]
-                environ["PATH_INFO"] = "/".join(s.replace("%", "%25").replace("/", "%2F") for s in segments)
+            lowered = path.lower()
+            if "%2f" in lowered or "/%24" in lowered:
+                environ["PATH_INFO"] = "/".join(_escape(segment) for segment in path.split("/"))
                 environ[ESCAPED_FLAG] = True
         return self.app(environ, start_response)
 
 
+def _escape(raw_segment: str) -> str:
+    text = unquote_to_bytes(raw_segment).decode("latin-1").replace("%", "%25").replace("/", "%2F")
+    if raw_segment[:3].lower() == "%24":
+        text = "%24" + text[1:]
+    return text
+
+
 def _unescape(value: str) -> str:
-    return _ESCAPED.sub(lambda match: "/" if match.group(0) == "%2F" else "%", value)
+    return _ESCAPED.sub(lambda match: _UNESCAPED[match.group(0)], value)
 
 
 def to_rule(template: str) -> tuple[str, list[str]]:

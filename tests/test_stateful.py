@@ -269,6 +269,14 @@ def test_a_key_with_an_encoded_slash_reaches_its_view_whole():
     assert client.get(f"{EVENTS}/{created['id']}", headers=TOKEN).status_code == 200
 
 
+def test_an_encoded_dollar_is_a_key_while_a_literal_one_is_the_count_segment():
+    app = create_app({"MODE": "stateful", "STORE": ":memory:"})
+    client = app.test_client()
+    next(iter(_tables(app))).insert("", {"id": "$count", "userName": "dollar"})
+    assert client.get(f"{EVENTS}/%24count", headers=TOKEN).get_json()["userName"] == "dollar"
+    assert client.get(f"{EVENTS}/$count", headers=TOKEN).get_data() == b"1"
+
+
 def _tables(app):
     return app.extensions["mockgraph"]["store"].tables.values()
 
