@@ -7,6 +7,7 @@ the same file.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -31,8 +32,8 @@ def post(base_url: str, sandbox: str, marker: str) -> str | None:
     try:
         with urllib.request.urlopen(request, timeout=15) as response:
             return json.loads(response.read())["id"] if response.status == 201 else None
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return None
+    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError):
+        return None  # no answer, or one cut off: not acknowledged
 
 
 def get_json(url: str, sandbox: str) -> dict:
