@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from odata_query import ast
 from odata_query import exceptions as odata_errors
-from odata_query.grammar import ODataLexer, ODataParser
+from odata_query.grammar import _TIME, ODataLexer, ODataParser
 
 from mockgraph.exceptions import BadRequest
 from mockgraph.timestamps import to_ticks
@@ -77,6 +77,22 @@ class ParsedOptions:
     skiptoken: int | None
 
 
+class _Lexer(ODataLexer):
+    """odata-query's lexer, with datetime literals of every RFC 3339 year.
+
+    Its DATETIME token wants a year from 1000 (``[1-9]\\d{3}``), so the common "any time"
+    bound ``creationDateTime ge 0001-01-01T00:00:00Z`` would be a syntax error.
+    """
+
+    tokens = ODataLexer.tokens
+    literals = ODataLexer.literals
+
+    @_(r"\d{4}-(?:0\d|1[0-2])-(?:[0-2]\d|3[01])T" + _TIME + r"?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?")  # noqa: F821
+    def DATETIME(self, t):  # SLY names a token's rule after the token
+        t.value = ast.DateTime(t.value)
+        return t
+
+
 def normalize_options(args: Mapping[str, list[str]], allowed: frozenset[str]) -> dict[str, str]:
     """``$name`` and ``name`` both spell a system query option (the prefix is optional on Graph beta).
 
@@ -103,7 +119,7 @@ def parse_filter(text: str | None, columns: Columns) -> Condition:
         return Condition()
     expression = text.strip()
     try:
-        tree = ODataParser().parse(ODataLexer().tokenize(expression))
+        tree = ODataParser().parse(_Lexer().tokenize(expression))
     except odata_errors.ParsingException as error:
         where = "the end" if error.eof or error.token is None else f"position {error.token.index + 1}"
         raise BadRequest(f"Invalid $filter: syntax error at {where} of '{expression}'.") from None

@@ -32,6 +32,9 @@ SANDBOX_HEADER = "Workbook-Session-Id"
 JSON = media_content_type("application/json")
 TEXT = media_content_type("text/plain")
 View = Callable[[dict], Response]
+# Characters left as sent in a nextLink's query: RFC 3986 query characters, and '%' so that
+# existing escapes stay as they are.
+_QUERY_SAFE = "%=&$,;:@/?!()*+-._~'"
 
 
 def stateful_resolver(
@@ -253,7 +256,7 @@ def _list_view(ctx: _Context) -> View:
 def _next_link(offset: int) -> str:
     """This request's absolute URL with every option as sent, and the token of the next page."""
     pairs = [
-        pair
+        quote(pair, safe=_QUERY_SAFE)  # as sent, but a raw space or quote would make the URL invalid
         for pair in request.environ.get("QUERY_STRING", "").split("&")
         if pair and unquote(pair.split("=", 1)[0]) not in ("$skiptoken", "skiptoken")
     ]

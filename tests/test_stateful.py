@@ -195,6 +195,18 @@ def test_paging_follows_absolute_next_links_carrying_every_option(stateful):
     assert seen == list(reversed(ids))
 
 
+def test_next_link_is_a_valid_uri_even_when_the_request_sent_raw_spaces(stateful):
+    for _ in range(2):
+        create(stateful, {"requestType": "Assign"})
+    environ = {"QUERY_STRING": "$filter=requestType eq 'Assign'&$top=1"}
+    response = stateful.get(EVENTS, headers=TOKEN, environ_overrides=environ)
+    link = response.get_json()["@odata.nextLink"]
+    assert (
+        link
+        == "http://localhost/beta/privilegedOperationEvents?$filter=requestType%20eq%20'Assign'&$top=1&$skiptoken=1"
+    )
+
+
 def test_server_side_paging_applies_without_top_and_skip_offsets_the_start(stateful):
     ids = [create(stateful, {"userName": f"u{index}"})["id"] for index in range(5)]
     first = listed(stateful, "")
