@@ -310,13 +310,29 @@ class _SqlBuilder:
         if not text:
             return f"{column} IS NOT NULL"
         if function == "startswith":
-            self.params += [len(text), text]
-            return f"({column} IS NOT NULL AND substr({column}, 1, ?) = ?)"
+            # A range, so an index seeks to the prefix and stops after it (exact in code point
+            # order, which is SQLite's BINARY order of UTF-8 text).
+            upper = _successor(text)
+            if upper is None:
+                self.params += [text, len(text), text]
+                return f"({column} IS NOT NULL AND {column} >= ? AND substr({column}, 1, ?) = ?)"
+            self.params += [text, upper]
+            return f"({column} IS NOT NULL AND {column} >= ? AND {column} < ?)"
         if function == "endswith":
             self.params += [len(text), text]
             return f"({column} IS NOT NULL AND substr({column}, -?) = ?)"
         self.params.append(text)
         return f"({column} IS NOT NULL AND instr({column}, ?) > 0)"
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix``; None when there is none."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code <= 0x10FFFF:
+            return "".join(chars) + chr(0xE000 if 0xD800 <= code <= 0xDFFF else code)
+    return None
 
 
 def _quote(name: str) -> str:

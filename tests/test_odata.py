@@ -61,6 +61,11 @@ def matching(table, expression: str) -> list[str]:
         ("creationDateTime lt 2017-06-25T00:00:00+00:00", ["c"]),
         ("startswith(userName, 'Meg')", ["b"]),
         ("startswith(userName, 'meg')", []),  # case-sensitive, as OData defines it
+        ("startswith(userName, 'Megan Bowen')", ["b"]),
+        ("startswith(userName, 'Megan Bowen ')", []),
+        ("startswith(userName, 'M') or startswith(userName, 'O')", ["b", "d"]),
+        ("not startswith(userName, 'M')", ["a", "c", "d"]),  # a null userName does not start with 'M'
+        ("startswith(userName, '\U0010ffff')", []),
         ("endswith(userName, 'Wilber')", ["a"]),
         ("contains(userName, '50%')", ["d"]),  # '%' is a character, not a wildcard
         ("contains(userName, 'O''Brien')", ["d"]),
