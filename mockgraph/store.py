@@ -33,6 +33,7 @@ from mockgraph.timestamps import to_ticks
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 30_000
+SQLITE_MAX_INT = 2**63 - 1
 _IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -261,7 +262,9 @@ class EntityTable:
             f"SELECT body FROM {_quote(self.table)} WHERE sandbox = ? AND {where.sql} "
             f"ORDER BY {ordering} LIMIT ? OFFSET ?"
         )
-        return sql, [sandbox, *where.params, -1 if limit is None else limit, offset]
+        # Any integer is a valid $skip or $top; past SQLite's 64-bit range there are no more rows.
+        limit = -1 if limit is None else min(limit, SQLITE_MAX_INT)
+        return sql, [sandbox, *where.params, limit, min(offset, SQLITE_MAX_INT)]
 
     def clear(self) -> None:
         """Forget every entity of every sandbox."""

@@ -289,6 +289,17 @@ def test_an_encoded_dollar_is_a_key_while_a_literal_one_is_the_count_segment():
     assert client.get(f"{EVENTS}/$count", headers=TOKEN).get_data() == b"1"
 
 
+def test_skip_and_top_beyond_sqlites_integers_answer_an_empty_page_not_a_500(stateful):
+    create(stateful, {"userName": "a"})
+    huge = 10**30
+    assert listed(stateful, f"$skip={huge}&$count=true") == {
+        "@odata.context": listed(stateful, "$top=0")["@odata.context"],
+        "@odata.count": 1,
+        "value": [],
+    }
+    assert [event["userName"] for event in listed(stateful, f"$top={huge}")["value"]] == ["a"]
+
+
 def _tables(app):
     return app.extensions["mockgraph"]["store"].tables.values()
 
