@@ -39,10 +39,11 @@ def stateful_server(tmp_path_factory):
         yield running
 
 
-def run_verify(base_url: str, report_dir, phases: str) -> subprocess.CompletedProcess:
+def run_verify(base_url: str, report_dir, phases: str, *headers: str) -> subprocess.CompletedProcess:
     command = [
         *(sys.executable, "-m", "mockgraph.cli", "verify"),
         *("--base-url", base_url, "--header", f"Authorization: Bearer {TOKEN}"),
+        *(argument for header in headers for argument in ("--header", header)),
         *("--phases", phases, "--max-examples", str(max_examples(load_config()))),
         *("--report", str(report_dir), "--wait", "10"),
     ]
@@ -67,6 +68,7 @@ def test_served_mock_passes_the_contract_over_the_wire(server, tmp_path):
 
 
 def test_served_stateful_mock_passes_every_phase_including_stateful_over_the_wire(stateful_server, tmp_path):
-    result = run_verify(f"{stateful_server.base_url}/beta", tmp_path, ALL_PHASES)
+    # One sandbox for the run: a create and the reads chained to it must see the same store.
+    result = run_verify(f"{stateful_server.base_url}/beta", tmp_path, ALL_PHASES, "Workbook-Session-Id: contract-run")
     assert_passed(result, tmp_path)
     assert "stateful success" in result.stdout

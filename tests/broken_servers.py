@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ BREAKS: dict[str, Break] = {
 # Breaks of the stateful mock, found only by the stateful phase (create -> delete -> read chains).
 STATEFUL_BREAKS: dict[str, Break] = {
     "deleted-still-served": Break("use_after_free", "DELETE answers 204 but keeps the event"),
+    "created-not-found": Break("ensure_resource_availability", "201 names an id that GET cannot find"),
 }
 
 
@@ -101,6 +103,11 @@ class BreakingMiddleware:
     def _bend_success(self, environ: dict, status: str, headers: list, body: bytes):
         if self.name == "created-as-200" and status.startswith("201"):
             status = "200 OK"
+        if self.name == "created-not-found" and status.startswith("201"):
+            stored = json.loads(body)["id"]
+            body = body.replace(stored.encode(), str(uuid.uuid4()).encode())
+            headers = [(k, str(len(body)) if k.lower() == "content-length" else v) for k, v in headers]
+            headers = [(k, v.replace(stored, "elsewhere") if k.lower() == "location" else v) for k, v in headers]
         if self.name == "missing-request-id":
             headers = [(key, value) for key, value in headers if key.lower() != "request-id"]
         if self.name == "wrong-property-type" and body:

@@ -25,6 +25,9 @@ from tests.broken_servers import BREAKS, STATEFUL_BREAKS, create_broken_app, ser
 ROOT = Path(__file__).resolve().parent.parent
 IN_PROCESS_HARNESS = ROOT / "contracts" / "test_in_process.py"
 EXAMPLES = "20"  # each break shows on the first few cases; more only slows the proof down
+# The stateful mock keeps one sandbox per Workbook-Session-Id; a generated value per request would
+# put a create and the read that follows it in different sandboxes, so chains are pinned to one.
+SANDBOX_HEADER = "Workbook-Session-Id"
 
 
 def junit_failures(path: Path) -> list[ET.Element]:
@@ -87,10 +90,7 @@ def test_verify_exits_1_naming_the_broken_check_in_summary_and_junit(name, tmp_p
 def test_verify_stateful_phase_catches_a_broken_stateful_server(name, tmp_path, capsys):
     check = STATEFUL_BREAKS[name].check
     with serve_on_loopback(create_broken_app(name)) as url:
-        # One sandbox for every request, so create -> delete -> read chains meet the same state.
-        code = verify(
-            f"{url}/beta", tmp_path, "--phases", "stateful", "--header", "Workbook-Session-Id: harness", examples="40"
-        )
+        code = verify(f"{url}/beta", tmp_path, "--phases", "stateful", "--header", f"{SANDBOX_HEADER}: harness")
     out = capsys.readouterr().out
     assert code == 1, out
     assert f": {check}: " in out
