@@ -90,7 +90,9 @@ def test_verify_exits_1_naming_the_broken_check_in_summary_and_junit(name, tmp_p
 def test_verify_stateful_phase_catches_a_broken_stateful_server(name, tmp_path, capsys):
     check = STATEFUL_BREAKS[name].check
     with serve_on_loopback(create_broken_app(name)) as url:
-        code = verify(f"{url}/beta", tmp_path, "--phases", "stateful", "--header", f"{SANDBOX_HEADER}: harness")
+        code = verify(
+            f"{url}/beta", tmp_path, "--phases", "stateful", "--header", f"{SANDBOX_HEADER}: harness", examples="40"
+        )
     out = capsys.readouterr().out
     assert code == 1, out
     assert f": {check}: " in out
