@@ -35,6 +35,18 @@ def seed(config: SchemathesisConfig) -> int:
     return config.seed
 
 
+def use_harness_token(schema) -> None:
+    """Send the harness token as explicit credentials, so `ignored_auth` also probes without it."""
+
+    @schema.auth()
+    class BearerToken:
+        def get(self, case, context):
+            return TOKEN
+
+        def set(self, case, data, context):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
 def create_contract_mock(stateful: bool = False):
     """The mock as the harness checks it: only the harness token, faults off whatever mockgraph.toml says."""
     from mockgraph import create_app

@@ -12,24 +12,14 @@ import schemathesis
 from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import Status
 
-from contracts.harness import TOKEN, load_app_under_test, load_config
+from contracts.harness import load_app_under_test, load_config, use_harness_token
 from mockgraph.config import default_contract_path
 
 # The contract comes from mockgraph, never from the app under test (which could serve its own).
 schema = schemathesis.openapi.from_path(default_contract_path(), config=load_config())
 schema.app = load_app_under_test()
+use_harness_token(schema)
 failed_checks: list[str] = []
-
-
-@schema.auth()
-class BearerToken:
-    """Explicit credentials, so `ignored_auth` also probes with missing and invalid tokens."""
-
-    def get(self, case, context):
-        return TOKEN
-
-    def set(self, case, data, context):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
 @schema.hook("after_validate")

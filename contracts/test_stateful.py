@@ -10,27 +10,20 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import settings
 
-from contracts.harness import TOKEN, load_config
-from mockgraph import create_app
+from contracts.harness import create_contract_mock, load_config, use_harness_token
+from mockgraph.config import default_contract_path
 from mockgraph.odata_formats import register_filter_format
 
-app = create_app({"TOKENS": [TOKEN], "MODE": "stateful", "STORE": ":memory:"})
 config = load_config()
 config.projects.default.phases.stateful.enabled = True  # the shared file leaves it to stateful servers
-schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=config)
-register_filter_format(app.extensions["mockgraph"]["document"])
-
-
-@schema.auth()
-class BearerToken:
-    """Explicit credentials, so `ignored_auth` also probes with missing and invalid tokens."""
-
-    def get(self, case, context):
-        return TOKEN
-
-    def set(self, case, data, context):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
-
+# The contract comes from mockgraph, never from the app under test (which could serve its own).
+schema = schemathesis.openapi.from_path(default_contract_path(), config=config)
+schema.app = create_contract_mock(stateful=True)
+use_harness_token(schema)
+register_filter_format(schema.raw_schema)
+# One sandbox for every request: Workbook-Session-Id is an optional header of every operation, and
+# generated independently per request it would scatter create -> delete -> read chains over sandboxes.
+schema.config.update(headers={"Workbook-Session-Id": "contract-run"})
 
 StatefulMock = schema.as_state_machine()
 StatefulMock.TestCase.settings = settings(max_examples=40, stateful_step_count=8, deadline=None, derandomize=True)
