@@ -30,6 +30,9 @@ from mockgraph.timestamps import to_ticks
 STRING = "string"
 DATETIME = "datetime"
 FILTER_FORMAT = "odata-filter"
+# Bounds on one $filter, well inside SQLite's (expression depth 1000, parser stack 100).
+MAX_DEPTH = 32
+MAX_CONDITIONS = 100
 SKIPTOKEN_PATTERN = r"^[0-9]{1,18}$"
 
 
@@ -133,7 +136,10 @@ def parse_filter(text: str | None, columns: Columns) -> Condition:
     if tree is None:
         return Condition()
     builder = _SqlBuilder(columns)
-    sql = builder.condition(tree)
+    try:
+        sql = builder.condition(tree)
+    except RecursionError:
+        raise BadRequest(f"Invalid $filter: nested more than {MAX_DEPTH} levels deep.") from None
     return Condition(sql, builder.params)
 
 
@@ -211,13 +217,21 @@ class _SqlBuilder:
     def __init__(self, columns: Columns):
         self.columns = columns
         self.params: list = []
+        self.conditions = 0
 
-    def condition(self, node: ast._Node) -> str:
+    def condition(self, node: ast._Node, depth: int = 0) -> str:
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"Invalid $filter: nested more than {MAX_DEPTH} levels deep.")
         if isinstance(node, ast.BoolOp):
-            joiner = "AND" if isinstance(node.op, ast.And) else "OR"
-            return f"({self.condition(node.left)} {joiner} {self.condition(node.right)})"
+            # a or b or c ... is one flat list, not a chain of nested pairs
+            operands = _flatten(node, type(node.op))
+            joiner = " AND " if isinstance(node.op, ast.And) else " OR "
+            return "(" + joiner.join(self.condition(operand, depth + 1) for operand in operands) + ")"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return f"(NOT ({self.condition(node.operand)}))"
+            return f"(NOT {self.condition(node.operand, depth + 1)})"
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise BadRequest(f"Invalid $filter: more than {MAX_CONDITIONS} conditions.")
         if isinstance(node, ast.Compare):
             return self._compare(node)
         if isinstance(node, ast.Call):
@@ -286,6 +300,9 @@ class _SqlBuilder:
     def _in(self, left: ast._Node, right: ast._Node) -> str:
         name, kind = self._property(left)
         items = right.val if isinstance(right, ast.List) else [right]
+        self.conditions += len(items) - 1
+        if self.conditions > MAX_CONDITIONS:
+            raise BadRequest(f"Invalid $filter: more than {MAX_CONDITIONS} conditions.")
         parts = []
         for item in items:
             if isinstance(item, ast.Null):
@@ -335,6 +352,18 @@ def _successor(prefix: str) -> str | None:
     return None
 
 
+def _flatten(node: ast._Node, op: type) -> list[ast._Node]:
+    """The operands of a chain of one boolean operator, left to right, without recursion."""
+    operands, pending = [], [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.BoolOp) and isinstance(current.op, op):
+            pending += [current.right, current.left]
+        else:
+            operands.append(current)
+    return operands
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -342,6 +371,8 @@ def _quote(name: str) -> str:
 def _describe(node: ast._Node) -> str:
     if isinstance(node, ast.Identifier):
         return f"the property '{node.name}'"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return "a 'not' that binds tighter than comparisons (write not (a eq b))"
     value = getattr(node, "val", None)
     if isinstance(value, str):
         return f"'{value}'"

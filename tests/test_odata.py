@@ -80,6 +80,19 @@ def test_filter_selects_exactly_the_matching_rows(table, expression, expected):
     assert matching(table, expression) == expected
 
 
+def test_long_flat_chains_stay_flat_and_overlong_or_deep_filters_are_400_not_500(table):
+    chain = " or ".join(f"id eq '{key}'" for key in ["a", "b"] * 50)
+    assert matching(table, chain) == ["a", "b"]  # 100 conditions, one flat OR that SQLite parses
+    for expression, named in [
+        (chain + " or id eq 'c'", "more than 100 conditions"),
+        ("id in (" + ",".join(["'a'"] * 101) + ")", "more than 100 conditions"),
+        ("not (" * 40 + "id eq 'a'" + ")" * 40, "nested more than 32 levels"),
+        ("not id eq 'a'", r"write not \(a eq b\)"),
+    ]:
+        with pytest.raises(BadRequest, match=named):
+            parse_filter(expression, COLUMNS)
+
+
 def test_filter_binds_literals_as_parameters_never_as_sql_text():
     condition = parse_filter("userName eq 'x''); DROP TABLE t; --'", COLUMNS)
     assert "DROP" not in condition.sql
