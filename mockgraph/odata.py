@@ -147,8 +147,11 @@ def parse_orderby(text: str | None, columns: Columns) -> list[tuple[str, bool]]:
     """``$orderby``: comma-separated properties, each optionally followed by asc or desc."""
     if text is None or not text.strip():
         return []
+    parts = text.split(",")
+    if len(parts) > MAX_DEPTH:
+        raise BadRequest(f"Invalid $orderby: more than {MAX_DEPTH} keys.")
     order = []
-    for part in text.split(","):
+    for part in parts:
         words = part.split()
         if not words or len(words) > 2:
             raise BadRequest(f"Invalid $orderby: '{part.strip()}' is not 'property [asc|desc]'.")
