@@ -44,5 +44,9 @@ openapi: $(STAMP)
 contract: $(STAMP)
 	MOCKGRAPH_CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(BIN)/python -m pytest -q contracts
 
+# mockgraph beside a plain Flask route, a bare WSGI function and Prism (when node exists); see BENCHMARKS.md.
+bench: $(STAMP)
+	$(BIN)/python -m mockgraph.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -12,12 +12,14 @@ view: ``example`` answers each operation's documented example; ``stateful`` acts
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 from flask import Flask, Response, request
 
 from mockgraph.admin import register_admin, state_store
 from mockgraph.config import resolve_settings
+from mockgraph.contract_cache import default_cache_dir
 from mockgraph.controls import make_wrapper
 from mockgraph.cors import register_cors
 from mockgraph.counters import Counters
@@ -41,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask("mockgraph")
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
-    document = load_contract(settings["CONTRACT"])
+    document = load_contract(settings["CONTRACT"], cache_dir=contract_cache_dir(settings))
     operations = compile_operations(document)
     app.extensions["mockgraph"] = {"document": document, "operations": operations}
 
@@ -62,9 +64,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def _graph_headers(response: Response) -> Response:
-        request_id, client_request_id = request_ids()
-        for name, value in correlation_headers(request_id, client_request_id):
-            response.headers[name] = value
+        # The one place these headers are set, so they are added, not replaced: one extend costs
+        # a fraction of three assignments (each scans the list; a membership test raises inside).
+        response.headers.extend(correlation_headers(*request_ids()))
         return response
 
     return app
@@ -84,6 +86,14 @@ def _resolver(app: Flask, document: dict, operations: list[Operation], settings:
     return resolve
 
 
+def contract_cache_dir(settings: dict) -> Path | None:
+    """The CONTRACT_CACHE folder: the default one when unset, none when set empty or false."""
+    folder = settings.get("CONTRACT_CACHE")
+    if folder is None:
+        return default_cache_dir()
+    return Path(folder).expanduser() if folder else None
+
+
 def example_view(operation: Operation, settings: dict) -> Callable[[dict], Response]:
     """Validate the request, then answer the contract's example for the operation."""
     max_body = int(settings["MAX_BODY_BYTES"])
@@ -94,20 +104,20 @@ def example_view(operation: Operation, settings: dict) -> Callable[[dict], Respo
     content_type = media_content_type(example.media_type) if example else None
 
     def view(path_values: dict) -> Response:
+        current = request._get_current_object()  # one proxy lookup, not one per attribute
         validate_request(
             operation,
-            headers=request.headers,
-            content_type=request.content_type,
-            body=request.get_data(cache=False) if operation.body is not None else b"",
-            query=request.args,
+            headers=current.headers,
+            content_type=current.content_type,
+            body=current.get_data(cache=False) if operation.body is not None else b"",
+            query=current.args if operation.query is not None else {},  # parsing an unused query costs
             max_body_bytes=max_body,
             tokens=tokens,
         )
-        response = Response(body, status=status)
         if content_type:
-            response.headers["Content-Type"] = content_type
-        else:
-            response.headers.pop("Content-Type", None)
+            return Response(body, status=status, content_type=content_type)
+        response = Response(body, status=status)
+        response.headers.pop("Content-Type", None)
         return response
 
     return view

@@ -55,6 +55,8 @@ def serve(args: argparse.Namespace) -> int:
         workers=int(settings["SERVER_WORKERS"]),
         config=settings,
         access_log=bool(settings["SERVER_ACCESS_LOG"]),
+        worker_class=args.worker_class,
+        threads=args.threads,
     )
     return 0
 
@@ -94,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--workers", type=int, help="gunicorn worker processes (default: 2)")
     serve_parser.add_argument("--contract", help="an OpenAPI document to serve instead of the shipped one")
     serve_parser.add_argument("--seed-data", help="a JSON file of events to load into the stateful store")
+    serve_parser.add_argument("--worker-class", help="gunicorn worker class (default: the one `make bench` chose)")
+    serve_parser.add_argument("--threads", type=int, help="threads per worker (gthread)")
     serve_parser.add_argument("--access-log", action="store_true", help="log every request (costs throughput)")
     serve_parser.add_argument(
         "--stateful", action="store_true", help="operations act on a store instead of answering examples"

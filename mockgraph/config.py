@@ -26,6 +26,9 @@ DEFAULTS: dict[str, object] = {
     "CONFIG_FILE": None,
     # The OpenAPI document to serve; None means the contract shipped with mockgraph.
     "CONTRACT": None,
+    # Where contracts that passed validation are remembered (None: ~/.cache/mockgraph/contracts;
+    # "" or false: validate at every start). See mockgraph/contract_cache.py.
+    "CONTRACT_CACHE": None,
     # Bodies larger than this many bytes get 413.
     "MAX_BODY_BYTES": 1024 * 1024,
     # Bearer tokens accepted; None (the default) accepts any well-formed token.

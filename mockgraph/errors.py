@@ -26,7 +26,7 @@ def request_ids() -> tuple[str, str | None]:
     request_id = environ.get("mockgraph.request_id")
     if request_id is None:
         request_id = environ["mockgraph.request_id"] = new_request_id()
-    return request_id, request.headers.get("client-request-id")
+    return request_id, environ.get("HTTP_CLIENT_REQUEST_ID")  # the header, without building Headers
 
 
 def graph_error_response(error: exceptions.GraphError) -> Response:

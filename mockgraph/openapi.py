@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import yaml
-
 from mockgraph import odata, values
+from mockgraph.contract_cache import cache_key, read_validated, remember_validated
 from mockgraph.docs import Example, Page, example_path, read_page
 from mockgraph.exceptions import ContractError
 
@@ -480,15 +479,24 @@ def _ordered_methods(item: dict) -> dict:
 
 
 def load_yaml(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+    with open(path, "rb") as handle:
+        return parse_yaml(handle.read(), path)
+
+
+def parse_yaml(raw: bytes, source: str | Path = "<contract>") -> dict:
+    """A YAML mapping, parsed with libyaml's safe loader when PyYAML has it (several times faster)."""
+    import yaml  # only on a cold start or when deriving: a cached contract needs no YAML
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(raw, Loader=loader)  # a safe loader, chosen above
     if not isinstance(data, dict):
-        raise ContractError(f"{path}: not a YAML mapping")
+        raise ContractError(f"{source}: not a YAML mapping")
     return data
 
 
 def dump_document(document: dict) -> str:
     """Deterministic YAML: key order as built, no aliases, wide lines."""
+    import yaml
 
     class _NoAliases(yaml.SafeDumper):
         def ignore_aliases(self, data):
@@ -511,9 +519,23 @@ def validate_document(document: dict) -> None:
         raise ContractError("examples that break their own schema: " + "; ".join(problems))
 
 
-def load_contract(path: str | Path, validate: bool = True) -> dict:
-    """Load the contract once, at start; validate it so a broken file fails loudly there."""
-    document = load_yaml(path)
-    if validate:
-        validate_document(document)
+def load_contract(path: str | Path, validate: bool = True, cache_dir: str | Path | None = None) -> dict:
+    """Load the contract once, at start; validate it so a broken file fails loudly there.
+
+    With ``cache_dir``, a contract whose exact bytes already passed validation (by the same code)
+    is read back from the cache instead of parsed and validated again: see contract_cache.
+    """
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if not validate:
+        return parse_yaml(raw, path)
+    key = cache_key(raw) if cache_dir else None
+    if key is not None:
+        cached = read_validated(Path(cache_dir), key)
+        if cached is not None:
+            return cached
+    document = parse_yaml(raw, path)
+    validate_document(document)
+    if key is not None:
+        remember_validated(Path(cache_dir), key, document)
     return document

@@ -77,6 +77,11 @@ class ServerProcess:
         self.stop()
 
 
+def serve_command(*args: str, host: str = LOOPBACK, port: int = 8000) -> list[str]:
+    """The `mockgraph serve` command line start_server runs (and the benchmark times)."""
+    return [sys.executable, "-m", "mockgraph.cli", "serve", "--host", host, "--port", str(port), *args]
+
+
 def start_server(
     *args: str,
     host: str = LOOPBACK,
@@ -92,7 +97,7 @@ def start_server(
     up is reported with the end of it (say, the config key it refused).
     """
     port = port or free_port(host)
-    command = [sys.executable, "-m", "mockgraph.cli", "serve", "--host", host, "--port", str(port), *args]
+    command = serve_command(*args, host=host, port=port)
     log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 - closed below
     output = log if log is not None else (subprocess.DEVNULL if quiet else None)
     try:

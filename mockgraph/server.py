@@ -1,19 +1,28 @@
-"""Run the app under gunicorn from Python, so `mockgraph serve` needs no shell glue."""
+"""Run the app under gunicorn from Python, so `mockgraph serve` needs no shell glue.
+
+The gunicorn settings live in one function so the benchmark serves its reference apps (a plain
+Flask route, a bare WSGI function) under exactly the settings `mockgraph serve` uses.
+"""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
+
 from gunicorn.app.base import BaseApplication
 
-from mockgraph.app import create_app
 from mockgraph.config import default_store_path, resolve_settings
 from mockgraph.exceptions import ConfigError
 from mockgraph.store import MEMORY
 
+WORKER_CLASS = "sync"
+THREADS = 1
 
-class MockGraphServer(BaseApplication):
-    """A gunicorn application serving one prebuilt app."""
 
-    def __init__(self, options: dict, app):
+class WSGIServer(BaseApplication):
+    """A gunicorn application serving one prebuilt WSGI app."""
+
+    def __init__(self, options: dict, app: Callable):
         self.options = options
         self.application = app
         super().__init__()
@@ -23,35 +32,27 @@ class MockGraphServer(BaseApplication):
             if value is not None and key in self.cfg.settings:
                 self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> Callable:
         return self.application
 
 
-def run_server(
+MockGraphServer = WSGIServer
+
+
+def gunicorn_options(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 2,
-    config: dict | None = None,
     access_log: bool = False,
-) -> None:
-    """Serve until stopped; the app is built once, before the workers fork, so start-up is paid once.
-
-    Stateful mode needs one store for all workers: a SQLite file (by default one per port under
-    the temp dir, so a restart on the same port finds what was stored); a memory store would
-    give each worker a private copy, so it is refused when there is more than one worker.
-    """
-    config = dict(config or {})
-    settings = resolve_settings(config)
-    if settings["MODE"] == "stateful":
-        if not settings["STORE"]:
-            config["STORE"] = str(default_store_path(port))
-        elif settings["STORE"] == MEMORY and workers > 1:
-            raise ConfigError(f"a memory store cannot be shared by {workers} workers; give --store a file")
-    app = create_app(config)
-    options = {
+    worker_class: str | None = None,
+    threads: int | None = None,
+) -> dict:
+    """The gunicorn settings `mockgraph serve` runs with."""
+    return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": worker_class or WORKER_CLASS,
+        "threads": threads or THREADS,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "info",
@@ -60,4 +61,41 @@ def run_server(
         # Several mocks may run at once (tests, CI); gunicorn's shared control socket would clash.
         "control_socket_disable": True,
     }
-    MockGraphServer(options, app).run()
+
+
+def serve_wsgi(app: Callable, options: dict) -> None:
+    """Serve ``app`` under gunicorn with ``options`` until stopped."""
+    WSGIServer(options, app).run()
+
+
+def run_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 2,
+    config: dict | None = None,
+    access_log: bool = False,
+    worker_class: str | None = None,
+    threads: int | None = None,
+) -> None:
+    """Serve until stopped; the app is built once, before the workers fork, so start-up is paid once.
+
+    Stateful mode needs one store for all workers: a SQLite file (by default one per port under
+    the temp dir, so a restart on the same port finds what was stored); a memory store would
+    give each worker a private copy, so it is refused when there is more than one worker.
+    """
+    from mockgraph.app import create_app
+
+    config = dict(config or {})
+    settings = resolve_settings(config)
+    if settings["MODE"] == "stateful":
+        if not settings["STORE"]:
+            config["STORE"] = str(default_store_path(port))
+        elif settings["STORE"] == MEMORY and workers > 1:
+            raise ConfigError(f"a memory store cannot be shared by {workers} workers; give --store a file")
+    app = create_app(config)
+    # The app's objects live as long as the server: freezing them keeps the workers' garbage
+    # collector from scanning them on every full collection and from writing to (and so
+    # copying) the pages they share with the parent after the fork.
+    gc.collect()
+    gc.freeze()
+    serve_wsgi(app, gunicorn_options(host, port, workers, access_log, worker_class, threads))

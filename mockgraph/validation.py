@@ -27,15 +27,16 @@ class ValidRequest:
 
 def check_token(authorization: str | None, accepted: frozenset[str] | None = None) -> None:
     """A well-formed bearer token passes (only one of ``accepted`` when that is given); else Graph's 401."""
-    if not authorization or not authorization.strip():
+    text = authorization.strip() if authorization else ""
+    if not text:
         raise InvalidAuthenticationToken("Access token is empty.")
-    scheme, _, token = authorization.strip().partition(" ")
+    scheme, _, token = text.partition(" ")
     if scheme.lower() != "bearer":
         raise InvalidAuthenticationToken("The Authorization header must use the Bearer scheme.")
-    if not token.strip():
-        raise InvalidAuthenticationToken("Access token is empty.")
     token = token.strip()
-    if any(ch.isspace() for ch in token):
+    if not token:
+        raise InvalidAuthenticationToken("Access token is empty.")
+    if len(token.split(maxsplit=1)) > 1:  # split() breaks on exactly what str.isspace() calls space
         raise InvalidAuthenticationToken("Access token is malformed: it contains white space.")
     if accepted is not None and token not in accepted:
         raise InvalidAuthenticationToken("Access token validation failure: the token is not one this server accepts.")
