@@ -86,9 +86,10 @@ def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
     def _keep_body() -> None:
         # Cache the body once so the journal sees it after the view has read it (Werkzeug
         # returns the cached bytes to every later get_data). Oversized bodies are left to the 413.
-        length = request.content_length
-        if length and length <= max_body and not request.path.startswith(UNJOURNALED):
-            request.get_data(cache=True)
+        current = request._get_current_object()  # one proxy lookup per hook, not one per attribute
+        length = current.content_length
+        if length and length <= max_body and not current.path.startswith(UNJOURNALED):
+            current.get_data(cache=True)
 
     @app.after_request
     def _journal(response: Response) -> Response:
@@ -108,19 +109,21 @@ def state_store() -> StateStore | None:
 
 def record(journal: Journal, response: Response) -> None:
     """Journal this request and its answer (bodies raw: the journal decodes them when read)."""
-    environ = request.environ
+    current = request._get_current_object()  # one proxy lookup, not one per attribute
+    environ = current.environ
     error = environ.get(ERROR_KEY)
     forced = environ.get(FORCED_KEY)
     reason = refusal_reason(error, forced is not None)
-    length = request.content_length
-    body = request.get_data(cache=True) if length and length <= request.max_content_length else b""
-    rule = request.url_rule
+    length = current.content_length
+    body = current.get_data(cache=True) if length and length <= current.max_content_length else b""
+    rule = current.url_rule
     operation = rule.endpoint if rule is not None and not rule.endpoint.startswith("mockgraph_") else None
+    query = current.args.lists() if environ.get("QUERY_STRING") else ()  # no query: nothing to parse
     entry = {
         "time": time.time(),
-        "method": request.method,
-        "path": request.path,
-        "query": {name: values[0] if len(values) == 1 else values for name, values in request.args.lists()},
+        "method": current.method,
+        "path": current.path,
+        "query": {name: values[0] if len(values) == 1 else values for name, values in query},
         "headers": redact_headers(environ_headers(environ)),
         "operation": operation,
         "status": response.status_code,

@@ -37,10 +37,29 @@ from mockgraph.store import MEMORY, Database
 from mockgraph.validation import validate_request
 
 
+class MockGraphFlask(Flask):
+    """Flask, minus asking ``inspect`` on every request whether each hook and view is a coroutine.
+
+    mockgraph has one view and several hooks per request; Flask's ``ensure_sync`` (the documented
+    place to change how views run) re-inspects each of them every time. The answer never changes
+    for a function, so it is kept.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._synchronous: dict[Callable, Callable] = {}
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        synchronous = self._synchronous.get(func)
+        if synchronous is None:
+            synchronous = self._synchronous[func] = super().ensure_sync(func)
+        return synchronous
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the mock for the contract named in the settings."""
     settings = resolve_settings(config)
-    app = Flask("mockgraph")
+    app = MockGraphFlask("mockgraph")
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     document = load_contract(settings["CONTRACT"], cache_dir=contract_cache_dir(settings))

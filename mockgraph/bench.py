@@ -5,7 +5,8 @@ same settings to every server), so the ratios mean something even on a noisy mac
 
 - ``wsgi``: a bare WSGI function under mockgraph's own gunicorn settings (the floor of the stack);
 - ``flask``: a plain Flask route returning the same body under the same settings (our ceiling);
-- ``mockgraph``: ``mockgraph serve`` exactly as ``make serve`` runs it;
+- ``mockgraph``: ``mockgraph serve`` exactly as ``make serve`` runs it (``mockgraph-no-journal``: the
+  same with the request journal off, to show what it costs);
 - ``prism`` / ``prism-silent``: Stoplight Prism 5 ``prism mock`` on mockgraph's own contract, with its
   default logging and with ``--verboseLevel silent`` (only where node and npm exist).
 
@@ -23,6 +24,7 @@ import importlib.util
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,8 +41,8 @@ TOKEN = "Bearer bench-token"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mockgraph"
 BODY_VARIABLE = "MOCKGRAPH_BENCH_BODY"
-DEFAULT_TARGETS = ("wsgi", "flask", "mockgraph", "prism", "prism-silent")
-EXTRA_TARGETS = ("mockgraph-access-log",)
+DEFAULT_TARGETS = ("wsgi", "flask", "mockgraph", "mockgraph-no-journal", "prism", "prism-silent")
+EXTRA_TARGETS = ("mockgraph-no-journal", "mockgraph-access-log")
 
 # Targets as ratios, from issue 6: (label, measured, goal, "max" when lower is better).
 WRK_SCRIPT = """
@@ -78,6 +80,7 @@ class Result:
     startup_s: float = 0.0
     startups_s: list[float] = field(default_factory=list)
     cpu_us_per_request: float = 0.0
+    wrk_cpu_us_per_request: float = 0.0
     rss_mib: float = 0.0
     pss_mib: float = 0.0
     processes: int = 0
@@ -157,6 +160,9 @@ def build_targets(names: list[str], args: argparse.Namespace, prism: str | None,
     for name in names:
         if name == "mockgraph":
             targets.append(Target(name, serve_command(*gunicorn, port=0)))
+        elif name == "mockgraph-no-journal":
+            # What the request journal (on by default, one SQLite INSERT per request) costs.
+            targets.append(Target(name, serve_command(*gunicorn, port=0), {"MOCKGRAPH_JOURNAL_SIZE": "0"}))
         elif name == "mockgraph-access-log":
             targets.append(Target(name, serve_command(*gunicorn, "--access-log", port=0)))
         elif name in ("flask", "wsgi"):
@@ -338,6 +344,12 @@ def tree_cpu_seconds(root: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _children_cpu_seconds() -> float:
+    """CPU time of this process's finished children: around one wrk run, that run's own cost."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_average() -> str:
     with open("/proc/loadavg", encoding="utf-8") as handle:
         return " ".join(handle.read().split()[:3])
@@ -353,9 +365,10 @@ def measure(target: Target, args: argparse.Namespace, wrk: str, script: str, bod
         wait_for_201(server, body)
         if args.warmup > 0:
             run_wrk(wrk, port, script, args.warmup, args.connections, args.threads)
-        cpu_before = tree_cpu_seconds(server.pid)
+        cpu_before, wrk_before = tree_cpu_seconds(server.pid), _children_cpu_seconds()
         figures = run_wrk(wrk, port, script, args.duration, args.connections, args.threads)
         cpu = tree_cpu_seconds(server.pid) - cpu_before
+        result.wrk_cpu_us_per_request = (_children_cpu_seconds() - wrk_before) * 1e6 / max(figures["requests"], 1)
         for key, value in figures.items():
             setattr(result, key, value)
         result.cpu_us_per_request = cpu * 1e6 / max(result.requests, 1)
@@ -370,14 +383,15 @@ def measure(target: Target, args: argparse.Namespace, wrk: str, script: str, bod
 
 def format_table(results: list[Result]) -> str:
     header = (
-        "| server | req/s | p50 ms | p99 ms | errors | server CPU µs/req | start-up s (median) "
-        "| RSS MiB (procs) | PSS MiB |"
+        "| server | req/s | p50 ms | p99 ms | errors | server CPU µs/req | wrk CPU µs/req "
+        "| start-up s (median) | RSS MiB (procs) | PSS MiB |"
     )
-    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(
             f"| {r.name} | {r.requests_per_second:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-            f"| {r.errors} of {r.requests:,} | {r.cpu_us_per_request:.0f} | {r.startup_s:.3f} "
+            f"| {r.errors} of {r.requests:,} | {r.cpu_us_per_request:.0f} | {r.wrk_cpu_us_per_request:.0f} "
+            f"| {r.startup_s:.3f} "
             f"| {r.rss_mib:.0f} ({r.processes}) | {r.pss_mib:.0f} |"
         )
     return "\n".join(lines)
@@ -423,7 +437,7 @@ def run_store_benchmark() -> str | None:
     if importlib.util.find_spec("mockgraph.bench_store") is None:
         return None
     output = subprocess.run(
-        [sys.executable, "-m", "mockgraph.bench_store"], capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "mockgraph.bench_store", "--sizes", "10000"], capture_output=True, text=True, timeout=600
     )
     return (output.stdout + output.stderr).strip()
 

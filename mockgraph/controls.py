@@ -26,6 +26,7 @@ from mockgraph.responses import media_content_type
 from mockgraph.validation import validate_request
 
 FORCED_KEY = "mockgraph.forced"
+FAULT_ENVIRON_KEY = "HTTP_" + FAULT_HEADER.upper().replace("-", "_")
 
 View = Callable[[dict], Response]
 
@@ -39,11 +40,12 @@ def make_wrapper(settings: dict, faults: FaultSettings, counters: Counters) -> C
         plan = faults.plan_for(operation.operation_id)
 
         def controlled(path_values: dict) -> Response:
-            headers = request.headers
-            fault_header = headers.get(FAULT_HEADER)
-            prefer = headers.get("Prefer")
+            environ = request.environ  # as Werkzeug's Headers would, minus a raised KeyError per absent header
+            fault_header = environ.get(FAULT_ENVIRON_KEY)
+            prefer = environ.get("HTTP_PREFER")
             if not plan.active and fault_header is None and prefer is None:
                 return view(path_values)
+            headers = request.headers
             effective = _parse_fault_header(fault_header, plan) if fault_header is not None else plan
             preference = parse_prefer(prefer) if prefer is not None else Preference()
             if not effective.active and not preference.forced:

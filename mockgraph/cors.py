@@ -34,8 +34,11 @@ def register_cors(app: Flask) -> None:
 
     @app.before_request
     def _preflight() -> Response | None:
-        origin = request.headers.get("Origin")
-        if request.method != "OPTIONS" or not origin or "Access-Control-Request-Method" not in request.headers:
+        # Read from the environ: these hooks run on every request, and a missing header looked up
+        # through Werkzeug's Headers costs a raised and caught KeyError.
+        environ = request.environ
+        origin = environ.get("HTTP_ORIGIN")
+        if not origin or "HTTP_ACCESS_CONTROL_REQUEST_METHOD" not in environ or request.method != "OPTIONS":
             return None
         if not origin_allowed(origin, allowed):
             return None
@@ -50,7 +53,7 @@ def register_cors(app: Flask) -> None:
 
     @app.after_request
     def _allow_origin(response: Response) -> Response:
-        origin = request.headers.get("Origin")
+        origin = request.environ.get("HTTP_ORIGIN")
         if origin and origin_allowed(origin, allowed):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS

@@ -15,8 +15,12 @@ from mockgraph.config import default_store_path, resolve_settings
 from mockgraph.exceptions import ConfigError
 from mockgraph.store import MEMORY
 
-WORKER_CLASS = "sync"
-THREADS = 1
+# Chosen by measurement (BENCHMARKS.md): gthread keeps connections alive, where sync closes each
+# one after its answer (and gunicorn then waits for the client's FIN); test clients reuse
+# connections, and 4 threads let a worker answer while another request waits on SQLite or a
+# socket. The app is thread-safe: its SQLite connections are per thread or locked.
+WORKER_CLASS = "gthread"
+THREADS = 4
 
 
 class WSGIServer(BaseApplication):
