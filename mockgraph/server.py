@@ -52,11 +52,15 @@ def gunicorn_options(
     threads: int | None = None,
 ) -> dict:
     """The gunicorn settings `mockgraph serve` runs with."""
+    worker_class = worker_class or WORKER_CLASS
+    if threads is None:
+        # gunicorn turns a sync worker with threads > 1 into gthread: threads only for gthread.
+        threads = THREADS if worker_class == "gthread" else 1
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": worker_class or WORKER_CLASS,
-        "threads": threads or THREADS,
+        "worker_class": worker_class,
+        "threads": threads,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "info",

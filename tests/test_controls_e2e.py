@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -28,7 +29,10 @@ throttle_window_s = 60
 def mock(tmp_path_factory):
     config = tmp_path_factory.mktemp("config") / "mockgraph.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    with start_server("--workers", "2", "--config", str(config)) as server:
+    # Sync workers: each takes one connection at a time, so consecutive requests spread over both
+    # and "one journal for all workers" is proven across processes (gthread, the default, may
+    # let one worker take them all).
+    with start_server("--workers", "2", "--worker-class", "sync", "--config", str(config)) as server:
         yield MockGraph(server.base_url)
 
 
@@ -49,6 +53,14 @@ def test_the_journal_is_one_for_all_workers_and_keeps_every_request_in_order(moc
         assert status_of(url, "POST", json.dumps({"userId": f"u{index}"}).encode()) == 201
     entries = mock.requests(method="POST")
     assert [entry["body"]["userId"] for entry in entries] == [f"u{index}" for index in range(40)]
+    # Consecutive requests may all be taken by one worker (whichever wakes first); requests in
+    # flight together cannot be, as a sync worker holds one connection at a time.
+    mock.reset()
+    with ThreadPoolExecutor(8) as pool:
+        bodies = [json.dumps({"userId": f"c{index}"}).encode() for index in range(40)]
+        assert list(pool.map(lambda body: status_of(url, "POST", body), bodies)) == [201] * 40
+    entries = mock.requests(method="POST")
+    assert sorted(entry["body"]["userId"] for entry in entries) == sorted(f"c{index}" for index in range(40))
     assert len({entry["worker"] for entry in entries}) == 2, "both workers answered and both were journaled"
 
 
