@@ -70,8 +70,13 @@ def stateful_resolver(
         role, path = shape
         return builders[role](_Context(operation, sets[path], tables[path], settings))
 
-    creates = [op for op in operations if (classify(op) or ("", ""))[0] == entity_sets.CREATE and op.body is not None]
+    creates = [op for op in operations if _role(op) == entity_sets.CREATE and op.body is not None]
     return resolve, StatefulStore(tables, _body_check(creates[0]) if len(creates) == 1 else None)
+
+
+def _role(operation: Operation) -> str | None:
+    shape = classify(operation)
+    return shape[0] if shape else None
 
 
 def _body_check(operation: Operation) -> Callable[[dict], None]:
