@@ -31,10 +31,6 @@ def max_examples(config: SchemathesisConfig) -> int:
     return config.projects.default.generation.max_examples
 
 
-def seed(config: SchemathesisConfig) -> int:
-    return config.seed
-
-
 def use_harness_token(schema) -> None:
     """Send the harness token as explicit credentials, so `ignored_auth` also probes without it."""
 
@@ -57,11 +53,11 @@ def create_contract_mock(stateful: bool = False):
     return create_app(settings)
 
 
-def load_app_under_test():
+def load_app_under_test(stateful: bool = False):
     """The WSGI app named by MOCKGRAPH_CONTRACT_APP, else the mock accepting only the harness token."""
     target = os.environ.get(APP_VARIABLE)
     if not target:
-        return create_contract_mock()
+        return create_contract_mock(stateful)
     module_name, _, rest = target.partition(":")
     attribute, _, argument = rest.partition(":")
     factory = getattr(importlib.import_module(module_name), attribute)

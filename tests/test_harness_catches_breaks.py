@@ -9,12 +9,14 @@ and a clear message, when the server is unreachable or the spec is not OpenAPI.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from schemathesis.openapi import checks as failure_classes
 
 from contracts.harness import APP_VARIABLE, EXAMPLES_VARIABLE, TOKEN, create_contract_mock
 from mockgraph.cli import main
@@ -24,6 +26,7 @@ from tests.broken_servers import BREAKS, STATEFUL_BREAKS, create_broken_app, ser
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_PROCESS_HARNESS = ROOT / "contracts" / "test_in_process.py"
+STATEFUL_HARNESS = ROOT / "contracts" / "test_stateful.py"
 EXAMPLES = "20"  # each break shows on the first few cases; more only slows the proof down
 # The stateful mock keeps one sandbox per Workbook-Session-Id; a generated value per request would
 # put a create and the read that follows it in different sandboxes, so chains are pinned to one.
@@ -43,26 +46,40 @@ def verify(base_url: str, report_dir: Path, *extra: str, examples: str = EXAMPLE
     )
 
 
-@pytest.mark.parametrize("name", list(BREAKS))
-def test_in_process_harness_fails_naming_the_broken_check(name, tmp_path):
-    report = tmp_path / "junit.xml"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(IN_PROCESS_HARNESS),
-            f"--junitxml={report}",
-        ],
+def run_in_process_harness(harness: Path, app_name: str, report: Path) -> subprocess.CompletedProcess:
+    """The harness file, unchanged, in a pytest of its own, against the broken app ``app_name``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(harness), f"--junitxml={report}"],
         cwd=ROOT,
-        env={**os.environ, APP_VARIABLE: f"tests.broken_servers:create_broken_app:{name}", EXAMPLES_VARIABLE: EXAMPLES},
+        env={
+            **os.environ,
+            APP_VARIABLE: f"tests.broken_servers:create_broken_app:{app_name}",
+            EXAMPLES_VARIABLE: EXAMPLES,
+        },
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def checks_behind_failures(text: str) -> set[str]:
+    """The checks Schemathesis ties to the failure classes a report names (a state machine names no check)."""
+    names = re.findall(r"schemathesis\.openapi\.checks\.(\w+)", text)
+    return {check for name in names for check in getattr(getattr(failure_classes, name, None), "checks", ())}
+
+
+def test_in_process_state_machine_fails_naming_use_after_free(tmp_path):
+    report = tmp_path / "junit.xml"
+    result = run_in_process_harness(STATEFUL_HARNESS, "deleted-still-served", report)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    texts = " ".join(failure.text or "" for failure in junit_failures(report))
+    assert "use_after_free" in checks_behind_failures(texts), result.stdout[-3000:]
+
+
+@pytest.mark.parametrize("name", list(BREAKS))
+def test_in_process_harness_fails_naming_the_broken_check(name, tmp_path):
+    report = tmp_path / "junit.xml"
+    result = run_in_process_harness(IN_PROCESS_HARNESS, name, report)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     failures = junit_failures(report)
     assert failures, "the harness exited 1 but recorded no failure"
