@@ -66,13 +66,18 @@ def test_the_journal_is_one_for_all_workers_and_keeps_every_request_in_order(moc
 
 def test_a_seeded_fault_sequence_is_the_servers_not_a_workers_and_replays_after_reset(mock):
     url = mock.url("/beta/privilegedOperationEvents/some-id")
-    mock.reset()
-    first = [status_of(url) for _ in range(24)]
-    mock.reset()
-    second = [status_of(url) for _ in range(24)]
-    assert first == second
-    assert {200} < set(first) <= {200, 500, 503, 504}
-    assert len({entry["worker"] for entry in mock.requests()}) == 2
+    # Which worker takes a sequential request is the kernel's choice: repeat (at most 5 rounds)
+    # until one replay was answered by both workers, so the claim is proven across processes.
+    for _round in range(5):
+        mock.reset()
+        first = [status_of(url) for _ in range(24)]
+        mock.reset()
+        second = [status_of(url) for _ in range(24)]
+        assert first == second
+        assert {200} < set(first) <= {200, 500, 503, 504}
+        if len({entry["worker"] for entry in mock.requests()}) == 2:
+            return
+    pytest.fail("in 5 rounds no replay was answered by both workers")
 
 
 def test_throttling_counts_the_requests_of_every_worker(mock):
