@@ -6,13 +6,16 @@ Flask route, a bare WSGI function) under exactly the settings `mockgraph serve` 
 
 from __future__ import annotations
 
+import errno
 import gc
+import socket
+import sys
 from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
 
 from mockgraph.config import default_store_path, resolve_settings
-from mockgraph.exceptions import ConfigError
+from mockgraph.exceptions import ConfigError, MockGraphError
 from mockgraph.store import MEMORY
 
 # Chosen by measurement (BENCHMARKS.md): gthread keeps connections alive, where sync closes each
@@ -21,6 +24,7 @@ from mockgraph.store import MEMORY
 # socket. The app is thread-safe: its SQLite connections are per thread or locked.
 WORKER_CLASS = "gthread"
 THREADS = 4
+REUSE_PORT = sys.platform.startswith("linux")
 
 
 class WSGIServer(BaseApplication):
@@ -68,12 +72,37 @@ def gunicorn_options(
         "preload_app": True,
         # Several mocks may run at once (tests, CI); gunicorn's shared control socket would clash.
         "control_socket_disable": True,
+        # One listening socket per worker, the kernel spreading connections over them (Linux):
+        # with one shared socket, a gthread worker that wakes first keeps taking kept-alive
+        # connections (30 of wrk's 32 went to one of two workers), so one core did all the work.
+        "reuse_port": REUSE_PORT,
     }
 
 
 def serve_wsgi(app: Callable, options: dict) -> None:
     """Serve ``app`` under gunicorn with ``options`` until stopped."""
+    if options.get("reuse_port"):
+        ensure_port_free(options["bind"])
     WSGIServer(options, app).run()
+
+
+def ensure_port_free(bind: str) -> None:
+    """Refuse a port something already listens on, as a plain bind would.
+
+    With SO_REUSEPORT the workers' binds succeed even where another server (say, a second
+    `make serve`) holds the port, and the two would silently share its connections.
+    """
+    host, _, port = bind.rpartition(":")
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, int(port)))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise MockGraphError(f"{bind} is already in use") from None
+            raise
 
 
 def run_server(

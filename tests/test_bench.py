@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
 import orjson
+import pytest
 
 from mockgraph import bench
+from mockgraph.exceptions import MockGraphError
+from mockgraph.process import free_port
+from mockgraph.server import ensure_port_free, gunicorn_options
 
 WRK_REPORT = """Running 15s test @ http://127.0.0.1:8000/privilegedOperationEvents
   1 threads and 32 connections
@@ -103,3 +108,22 @@ def test_benchmark_module_does_not_import_flask():
     code = "import sys, mockgraph.bench, mockgraph.server; print('flask' in sys.modules)"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert output.stdout.strip() == "False"
+
+
+def test_gunicorn_options_give_threads_only_to_gthread_workers():
+    default = gunicorn_options()
+    assert (default["worker_class"], default["threads"]) == ("gthread", 4)
+    assert default["bind"] == "127.0.0.1:8000" and default["preload_app"] is True
+    sync = gunicorn_options(worker_class="sync")
+    assert sync["threads"] == 1  # gunicorn would turn a threaded sync worker into gthread
+    assert gunicorn_options(worker_class="gthread", threads=2)["threads"] == 2
+
+
+def test_a_port_another_server_listens_on_is_refused_before_gunicorn_starts():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        taken = listener.getsockname()[1]
+        with pytest.raises(MockGraphError, match="already in use"):
+            ensure_port_free(f"127.0.0.1:{taken}")
+    ensure_port_free(f"127.0.0.1:{free_port()}")
