@@ -32,7 +32,6 @@ from mockgraph.responses import correlation_headers, media_content_type
 from mockgraph.routing import KeepEncodedSlashes, register_routes
 from mockgraph.seeds import seed_store
 from mockgraph.shared_db import SharedDatabase
-from mockgraph.stateful_views import stateful_resolver
 from mockgraph.store import MEMORY, Database
 from mockgraph.validation import validate_request
 
@@ -99,6 +98,8 @@ def _resolver(app: Flask, document: dict, operations: list[Operation], settings:
 
     if settings["MODE"] != "stateful":
         return example
+    from mockgraph.stateful_views import stateful_resolver  # the OData parser: only for stateful mode
+
     database = Database(settings["STORE"] or MEMORY)
     resolve, store = stateful_resolver(document, operations, settings, database, fallback=example)
     app.extensions["mockgraph"]["store"] = store

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from mockgraph import values
-from mockgraph.odata import DATETIME, STRING, Columns
+from mockgraph.odata_terms import DATETIME, STRING, Columns
 from mockgraph.operations import Operation
 
 CREATE, LIST, GET, UPDATE, DELETE, COUNT = "create", "list", "get", "update", "delete", "count"

@@ -16,58 +16,27 @@ Pure: no Flask; every refusal is a BadRequest naming the option or property at f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from odata_query import ast
 from odata_query import exceptions as odata_errors
 from odata_query.grammar import _TIME, ODataLexer, ODataParser
 
 from mockgraph.exceptions import BadRequest
+from mockgraph.odata_terms import (  # noqa: F401 - re-exported: mockgraph.odata is where callers look
+    DATETIME,
+    FILTER_FORMAT,
+    MAX_CONDITIONS,
+    MAX_DEPTH,
+    SKIPTOKEN_PATTERN,
+    STRING,
+    Columns,
+    Condition,
+    orderby_pattern,
+    select_pattern,
+)
 from mockgraph.timestamps import to_ticks
-
-STRING = "string"
-DATETIME = "datetime"
-FILTER_FORMAT = "odata-filter"
-# Bounds on one $filter, well inside SQLite's (expression depth 1000, parser stack 100).
-MAX_DEPTH = 32
-MAX_CONDITIONS = 100
-SKIPTOKEN_PATTERN = r"^[0-9]{1,18}$"
-
-
-def select_pattern(names: list[str]) -> str:
-    """The language of ``$select`` over ``names``, as a JSON Schema pattern (empty means all)."""
-    name = "(?:" + "|".join(re.escape(n) for n in names) + r"|\*)"
-    return rf"^(?:\s*|\s*{name}\s*(?:,\s*{name}\s*)*)$"
-
-
-def orderby_pattern(names: list[str]) -> str:
-    """The language of ``$orderby`` over ``names``: ``name [asc|desc]``, comma-separated."""
-    key = "(?:" + "|".join(re.escape(n) for n in names) + r")(?:\s+(?:asc|desc))?"
-    return rf"^(?:\s*|\s*{key}\s*(?:,\s*{key}\s*)*)$"
-
-
-@dataclass(frozen=True)
-class Columns:
-    """What a query may name: queryable properties and their kinds, and the entity's type name."""
-
-    kinds: Mapping[str, str]
-    type_name: str
-
-    def kind_of(self, name: str) -> str:
-        kind = self.kinds.get(name)
-        if kind is None:
-            raise BadRequest(f"Could not find a property named '{name}' on type '{self.type_name}'.")
-        return kind
-
-
-@dataclass
-class Condition:
-    """A SQL boolean expression with its bound parameters."""
-
-    sql: str = "1"
-    params: list = field(default_factory=list)
 
 
 @dataclass

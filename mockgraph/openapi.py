@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from mockgraph import odata, values
+from mockgraph import odata_terms as odata
+from mockgraph import values
 from mockgraph.contract_cache import cache_key, read_validated, remember_validated
 from mockgraph.docs import Example, Page, example_path, read_page
 from mockgraph.exceptions import ContractError

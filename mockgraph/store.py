@@ -28,7 +28,7 @@ from pathlib import Path
 import orjson
 
 from mockgraph.exceptions import BadRequest, ConfigError, ContractError, ServiceUnavailable
-from mockgraph.odata import DATETIME, Condition
+from mockgraph.odata_terms import DATETIME, Condition
 from mockgraph.timestamps import to_ticks
 
 MEMORY = ":memory:"
