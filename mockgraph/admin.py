@@ -14,23 +14,21 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import sqlite3
-import time
 
 import orjson
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 
 from mockgraph.controls import FORCED_KEY
 from mockgraph.counters import Counters
 from mockgraph.errors import ERROR_KEY
 from mockgraph.exceptions import BadRequest, Conflict
-from mockgraph.journal import Journal, Query, redact_headers, refusal_reason
+from mockgraph.journal import Journal, Query, redact_credential, refusal_reason
 from mockgraph.seeds import StateStore, parse_events
 
 log = logging.getLogger("mockgraph")
 PREFIX = "/_mockgraph"
 UNJOURNALED = (PREFIX + "/", "/openapi.json")
+CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 
 def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
@@ -93,12 +91,13 @@ def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
 
     @app.after_request
     def _journal(response: Response) -> Response:
-        if not request.path.startswith(UNJOURNALED):
+        current = request._get_current_object()
+        if not current.path.startswith(UNJOURNALED):
             try:
-                record(journal, response)
-            except sqlite3.Error:
+                record(journal, current, response, max_body)
+            except Exception:
                 # The answer stands (it may acknowledge a stored event); only its journal entry is lost.
-                log.exception("could not journal %s %s", request.method, request.path)
+                log.exception("could not journal %s %s", current.method, current.path)
         return response
 
 
@@ -107,40 +106,55 @@ def state_store() -> StateStore | None:
     return current_app.extensions["mockgraph"].get("store")
 
 
-def record(journal: Journal, response: Response) -> None:
-    """Journal this request and its answer (bodies raw: the journal decodes them when read)."""
-    current = request._get_current_object()  # one proxy lookup, not one per attribute
+def record(journal: Journal, current: Request, response: Response, max_body: int) -> None:
+    """Journal this request and its answer as raw pieces: the journal shapes them when read."""
     environ = current.environ
     error = environ.get(ERROR_KEY)
     forced = environ.get(FORCED_KEY)
     reason = refusal_reason(error, forced is not None)
     length = current.content_length
-    body = current.get_data(cache=True) if length and length <= current.max_content_length else b""
+    body = current.get_data(cache=True) if length and length <= max_body else b""  # cached by _keep_body
     rule = current.url_rule
     operation = rule.endpoint if rule is not None and not rule.endpoint.startswith("mockgraph_") else None
     query = current.args.lists() if environ.get("QUERY_STRING") else ()  # no query: nothing to parse
-    entry = {
-        "time": time.time(),
-        "method": current.method,
-        "path": current.path,
-        "query": {name: values[0] if len(values) == 1 else values for name, values in query},
-        "headers": redact_headers(environ_headers(environ)),
-        "operation": operation,
-        "status": response.status_code,
-        "response": {"headers": {name.lower(): value for name, value in response.headers.items()}},
-        "matched": reason is None,
-        "reason": reason,
-        "forced": forced,
-        # The gunicorn worker that answered: the journal is one for all of them.
-        "worker": os.getpid(),
-    }
-    journal.record(entry, body, None if response.is_streamed else response.get_data())
+    journal.record(
+        current.method,
+        current.path,
+        response.status_code,
+        reason is None,
+        operation,
+        {name: values[0] if len(values) == 1 else values for name, values in query},
+        raw_headers(environ),
+        response.headers.to_wsgi_list(),
+        reason,
+        forced,
+        body,
+        None if response.is_streamed else response.get_data(),
+    )
 
 
-def environ_headers(environ: dict):
-    """The request's headers straight from the WSGI environ, cheaper than Werkzeug's Headers view."""
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            yield key[5:].replace("_", "-"), value
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            yield key.replace("_", "-"), value
+# The header keys of an environ, by its keys in order: requests of a client repeat the same keys,
+# so the scan of every key (the server's and WSGI's too) is done once per such sequence.
+_HEADER_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
+HEADER_KEYS_KEPT = 64
+
+
+def header_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The HTTP_ and CONTENT_ keys among an environ's keys, in their order."""
+    found = _HEADER_KEYS.get(keys)
+    if found is None:
+        if len(_HEADER_KEYS) >= HEADER_KEYS_KEPT:
+            _HEADER_KEYS.clear()
+        found = _HEADER_KEYS[keys] = tuple(key for key in keys if key[:5] == "HTTP_" or key in CONTENT_KEYS)
+    return found
+
+
+def raw_headers(environ: dict) -> dict[str, str]:
+    """The request's headers under their WSGI environ names (the journal names them when read),
+    the Authorization credential redacted here, before anything is stored."""
+    # CONTENT_TYPE and CONTENT_LENGTH only when set; every HTTP_ key, in the environ's order.
+    headers = {key: value for key in header_keys(tuple(environ)) if (value := environ[key]) or key[0] == "H"}
+    authorization = headers.get("HTTP_AUTHORIZATION")
+    if authorization:
+        headers["HTTP_AUTHORIZATION"] = redact_credential(authorization)
+    return headers

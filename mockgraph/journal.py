@@ -9,7 +9,8 @@ Pure: no Flask here; ``mockgraph.admin`` turns a request into an entry.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ import orjson
 
 from mockgraph import exceptions
 from mockgraph.exceptions import BadRequest, GraphError
-from mockgraph.shared_db import SharedDatabase
+from mockgraph.shared_db import PROCESS, SharedDatabase
 
 REDACTED = "<redacted>"
 # Errors that refuse a request for not matching the contract (its path, method, token, media
@@ -40,22 +41,28 @@ def refusal_reason(error: GraphError | None, forced: bool) -> str | None:
     return error.message
 
 
+INSERT = (
+    "INSERT INTO journal (method, path, status, matched, operation, entry, request_body, response_body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 FILTERS = ("method", "path", "status", "matched", "operation")
 # Entries past the bound are dropped in batches of this many, so most requests pay one INSERT.
 PRUNE_EVERY = 64
 
 
-def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Headers as a dict with lowercase names (as HTTP/2 writes them), the Authorization credential
-    replaced (its scheme kept, so a test can still check the scheme)."""
-    redacted = {}
-    for name, value in headers:
-        name = name.lower()
-        if name == "authorization" and value:
-            scheme, _, credential = value.partition(" ")
-            value = f"{scheme} {REDACTED}" if credential else REDACTED
-        redacted[name] = value
-    return redacted
+def redact_credential(value: str) -> str:
+    """An Authorization value with its credential replaced (its scheme kept, so a test can still
+    check the scheme)."""
+    scheme, _, credential = value.partition(" ")
+    return f"{scheme} {REDACTED}" if credential else REDACTED
+
+
+def header_name(environ_key: str) -> str:
+    """A header's name as the journal shows it, from its WSGI environ key (HTTP_USER_AGENT ->
+    user-agent, CONTENT_TYPE -> content-type)."""
+    if environ_key.startswith("HTTP_"):
+        environ_key = environ_key[5:]
+    return environ_key.replace("_", "-").lower()
 
 
 def decode_body(raw: bytes) -> object:
@@ -106,31 +113,47 @@ class Journal:
     def enabled(self) -> bool:
         return self.size > 0
 
-    def record(self, entry: dict, request_body: bytes, response_body: bytes | None) -> None:
-        """Append one entry (bodies kept raw, decoded when read) and drop what falls out of the bound.
+    def record(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        matched: bool,
+        operation: str | None,
+        query: dict,
+        headers: dict[str, str],
+        response_headers: list[tuple[str, str]],
+        reason: str | None,
+        forced: object,
+        request_body: bytes,
+        response_body: bytes | None,
+    ) -> None:
+        """Append one entry and drop what falls out of the bound.
 
-        Recording is on every request's path, so it does the least it can: one INSERT, and a
-        DELETE of the overflow once every PRUNE_EVERY entries; reads never show more than ``size``.
+        Recording is on every request's path, so it does the least it can: the pieces are stored
+        raw (request headers under their WSGI environ names, already redacted; response headers as
+        sent; bodies as bytes) and shaped when read; one INSERT, and a DELETE of the overflow once
+        every PRUNE_EVERY entries; reads never show more than ``size``.
         """
-        if not self.enabled:
+        if not self.size:
             return
-        connection = self.database.connection()
-        cursor = connection.execute(
-            "INSERT INTO journal (method, path, status, matched, operation, entry, request_body, response_body) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        cursor = self.database.cursor()
+        cursor.execute(
+            INSERT,
             (
-                entry["method"],
-                entry["path"],
-                entry["status"],
-                int(bool(entry["matched"])),
-                entry.get("operation"),
-                orjson.dumps(entry),
+                method,
+                path,
+                status,
+                1 if matched else 0,
+                operation,
+                orjson.dumps((time.time(), query, headers, response_headers, reason, forced, PROCESS.pid)),
                 request_body,
                 response_body,
             ),
         )
-        if cursor.lastrowid % PRUNE_EVERY == 0:
-            connection.execute("DELETE FROM journal WHERE id <= ?", (cursor.lastrowid - self.size,))
+        row_id = cursor.lastrowid
+        if row_id % PRUNE_EVERY == 0:
+            cursor.execute("DELETE FROM journal WHERE id <= ?", (row_id - self.size,))
 
     def entries(self, query: Query | None = None) -> list[dict]:
         """Entries matching ``query``, oldest first, each with its sequence number as ``id``."""
@@ -151,7 +174,7 @@ class Journal:
         (newest,) = connection.execute("SELECT coalesce(max(id), 0) FROM journal").fetchone()
         clauses.append("id > ?")
         values.append(newest - self.size)
-        columns = "id, entry, request_body, response_body"
+        columns = "id, method, path, status, matched, operation, entry, request_body, response_body"
         sql = f"SELECT {columns} FROM journal WHERE {' AND '.join(clauses)} ORDER BY id"
         if query.limit is not None:
             # The newest `limit` of the matches, still oldest first.
@@ -163,9 +186,40 @@ class Journal:
         self.database.connection().execute("DELETE FROM journal")
 
 
-def _expand(row_id: int, entry: bytes, request_body: bytes, response_body: bytes | None) -> dict:
-    """A stored row as the admin API shows it: time as RFC 3339, bodies decoded."""
-    expanded = {"id": row_id, **orjson.loads(entry)}
+def _expand(
+    row_id: int,
+    method: str,
+    path: str,
+    status: int,
+    matched: int,
+    operation: str | None,
+    stored: bytes,
+    request_body: bytes,
+    response_body: bytes | None,
+) -> dict:
+    """A stored row as the admin API shows it: time as RFC 3339, headers named, bodies decoded."""
+    entry = orjson.loads(stored)
+    if isinstance(entry, dict):
+        # A row written before entries were stored as raw pieces (a journal file kept across versions).
+        expanded = {"id": row_id, **entry}
+    else:
+        moment, query, headers, response_headers, reason, forced, worker = entry
+        expanded = {
+            "id": row_id,
+            "time": moment,
+            "method": method,
+            "path": path,
+            "query": query,
+            "headers": {header_name(key): value for key, value in headers.items()},
+            "operation": operation,
+            "status": status,
+            "response": {"headers": {name.lower(): value for name, value in response_headers}},
+            "matched": bool(matched),
+            "reason": reason,
+            "forced": forced,
+            # The gunicorn worker that answered: the journal is one for all of them.
+            "worker": worker,
+        }
     expanded["time"] = datetime.fromtimestamp(expanded["time"], UTC).isoformat(timespec="milliseconds")
     expanded["time"] = expanded["time"].replace("+00:00", "Z")
     expanded["body"] = decode_body(request_body)

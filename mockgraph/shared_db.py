@@ -41,6 +41,20 @@ CREATE INDEX IF NOT EXISTS admitted_scope_at ON admitted (scope, at);
 """
 
 
+class _Process:
+    """This process's id, kept up to date across forks (``os.getpid`` is a system call)."""
+
+    pid = os.getpid()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.pid = os.getpid()
+
+
+PROCESS = _Process
+os.register_at_fork(after_in_child=_Process.forked)
+
+
 class SharedDatabase:
     """A SQLite file with one connection per process and thread."""
 
@@ -58,12 +72,19 @@ class SharedDatabase:
     def connection(self) -> sqlite3.Connection:
         """This process's and thread's connection (a forked worker opens its own)."""
         local = self._local
-        if getattr(local, "pid", None) != os.getpid():
+        if getattr(local, "pid", None) != PROCESS.pid:
             connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=OFF")
-            local.connection, local.pid = connection, os.getpid()
+            local.connection, local.cursor, local.pid = connection, connection.cursor(), PROCESS.pid
         return local.connection
+
+    def cursor(self) -> sqlite3.Cursor:
+        """A cursor of this process's and thread's connection, kept for its next statement."""
+        local = self._local
+        if getattr(local, "pid", None) != PROCESS.pid:
+            self.connection()
+        return local.cursor
 
     def _remove(self, directory: str) -> None:
         if os.getpid() == self._owner:

@@ -183,15 +183,92 @@ def test_seed_data_at_start_without_the_stateful_store_fails_create_app(tmp_path
         create_app({"SEED_DATA": str(seed)})
 
 
-def test_a_journal_that_cannot_write_leaves_the_answer_alone(monkeypatch):
+@pytest.mark.parametrize("failure", ["disk I/O error", "unencodable entry"])
+def test_a_journal_that_cannot_write_leaves_the_answer_alone(monkeypatch, failure):
     import sqlite3
+
+    import orjson
 
     from mockgraph.journal import Journal
 
     def broken(*args, **kwargs):
-        raise sqlite3.OperationalError("disk I/O error")
+        if failure == "disk I/O error":
+            raise sqlite3.OperationalError(failure)
+        orjson.dumps(object())
 
     client = create_app().test_client()
     monkeypatch.setattr(Journal, "record", broken)
     response = client.post(EVENTS, json={}, headers=TOKEN)
     assert response.status_code == 201
+
+
+def test_an_entry_has_every_field_in_order_and_headers_named_as_http2_writes_them(client):
+    client.post(EVENTS, json={"userId": "u1"}, headers={**TOKEN, "X-Custom_Thing": "v"})
+    [entry] = journal(client)
+    assert list(entry) == [
+        "id", "time", "method", "path", "query", "headers", "operation", "status",
+        "response", "matched", "reason", "forced", "worker", "body",
+    ]  # fmt: skip
+    assert entry["headers"]["content-type"] == "application/json"
+    assert entry["headers"]["content-length"] == str(len(json.dumps({"userId": "u1"})))
+    assert entry["headers"]["x-custom-thing"] == "v"
+    assert all(name == name.lower() for name in (*entry["headers"], *entry["response"]["headers"]))
+    assert entry["response"]["headers"]["content-type"].startswith("application/json")
+    assert entry["time"].endswith("Z") and isinstance(entry["worker"], int)
+
+
+def test_the_bearer_token_never_reaches_the_shared_file(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    client = create_app({"JOURNAL_PATH": str(path)}).test_client()
+    client.post(EVENTS, json={}, headers={"Authorization": "Bearer very-secret-token"})
+    stored = b"".join(file.read_bytes() for file in tmp_path.iterdir())
+    assert b"Bearer <redacted>" in stored and b"very-secret-token" not in stored
+
+
+def test_a_row_stored_by_an_earlier_version_is_still_read(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "journal.sqlite3"
+    client = create_app({"JOURNAL_PATH": str(path)}).test_client()
+    old = {
+        "time": 0.0, "method": "GET", "path": "/old", "query": {}, "headers": {"host": "h"}, "operation": None,
+        "status": 404, "response": {"headers": {}}, "matched": False, "reason": "gone", "forced": None, "worker": 1,
+    }  # fmt: skip
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO journal (method, path, status, matched, operation, entry, request_body, response_body) "
+            "VALUES ('GET', '/old', 404, 0, NULL, ?, x'', NULL)",
+            (json.dumps(old).encode(),),
+        )
+    [entry] = journal(client)
+    assert entry == {
+        **old,
+        "id": 1,
+        "time": "1970-01-01T00:00:00.000Z",
+        "body": None,
+        "response": {"headers": {}, "body": None},
+    }
+
+
+def test_raw_headers_keep_every_http_key_and_set_content_keys_in_order_and_stay_bounded():
+    from mockgraph import admin
+
+    for index in range(3 * admin.HEADER_KEYS_KEPT):
+        environ = {
+            "REMOTE_ADDR": "127.0.0.1",
+            f"HTTP_X_{index}": "",
+            "CONTENT_TYPE": "" if index % 2 else "application/json",
+            "wsgi.input": object(),
+            "HTTP_AUTHORIZATION": "Bearer secret",
+            "CONTENT_LENGTH": "3",
+        }
+        expected = {
+            key: value
+            for key, value in environ.items()
+            if key.startswith("HTTP_") or (key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value)
+        }
+        expected["HTTP_AUTHORIZATION"] = "Bearer <redacted>"
+        for _ in range(2):  # the second time from the cache
+            headers = admin.raw_headers(environ)
+            assert list(headers.items()) == list(expected.items())
+        assert len(admin._HEADER_KEYS) <= admin.HEADER_KEYS_KEPT
