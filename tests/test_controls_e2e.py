@@ -53,15 +53,20 @@ def test_the_journal_is_one_for_all_workers_and_keeps_every_request_in_order(moc
         assert status_of(url, "POST", json.dumps({"userId": f"u{index}"}).encode()) == 201
     entries = mock.requests(method="POST")
     assert [entry["body"]["userId"] for entry in entries] == [f"u{index}" for index in range(40)]
-    # Consecutive requests may all be taken by one worker (whichever wakes first); requests in
-    # flight together cannot be, as a sync worker holds one connection at a time.
-    mock.reset()
-    with ThreadPoolExecutor(8) as pool:
-        bodies = [json.dumps({"userId": f"c{index}"}).encode() for index in range(40)]
-        assert list(pool.map(lambda body: status_of(url, "POST", body), bodies)) == [201] * 40
-    entries = mock.requests(method="POST")
-    assert sorted(entry["body"]["userId"] for entry in entries) == sorted(f"c{index}" for index in range(40))
-    assert len({entry["worker"] for entry in entries}) == 2, "both workers answered and both were journaled"
+    # Consecutive requests may all be taken by one worker (whichever wakes first). Requests in
+    # flight together are spread, as a sync worker holds one connection at a time, once both
+    # workers are up (gunicorn boots the second up to 0.1 s after the first; a round of 40 can
+    # end before): repeat (at most 5 rounds) until both answered.
+    for _round in range(5):
+        mock.reset()
+        with ThreadPoolExecutor(8) as pool:
+            bodies = [json.dumps({"userId": f"c{index}"}).encode() for index in range(40)]
+            assert list(pool.map(lambda body: status_of(url, "POST", body), bodies)) == [201] * 40
+        entries = mock.requests(method="POST")
+        assert sorted(entry["body"]["userId"] for entry in entries) == sorted(f"c{index}" for index in range(40))
+        if len({entry["worker"] for entry in entries}) == 2:
+            return
+    pytest.fail("in 5 rounds of 40 requests in flight together, no round was answered by both workers")
 
 
 def test_a_seeded_fault_sequence_is_the_servers_not_a_workers_and_replays_after_reset(mock):
