@@ -20,7 +20,7 @@ from flask import Flask, Response, request
 from mockgraph.admin import register_admin, state_store
 from mockgraph.config import resolve_settings
 from mockgraph.contract_cache import default_cache_dir
-from mockgraph.controls import make_wrapper
+from mockgraph.controls import encoded_response, make_wrapper
 from mockgraph.cors import register_cors
 from mockgraph.counters import Counters
 from mockgraph.errors import register_error_handlers, request_ids
@@ -134,11 +134,7 @@ def example_view(operation: Operation, settings: dict) -> Callable[[dict], Respo
             max_body_bytes=max_body,
             tokens=tokens,
         )
-        if content_type:
-            return Response(body, status=status, content_type=content_type)
-        response = Response(body, status=status)
-        response.headers.pop("Content-Type", None)
-        return response
+        return encoded_response(body, status, content_type)
 
     return view
 

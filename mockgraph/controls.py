@@ -100,10 +100,13 @@ def answer_example(operation: Operation, example: Example, retry_after_s: int | 
     """A documented example as the answer; an error example goes through errors.py for live ids and date."""
     if example.status >= 400:
         raise contract_error(operation, example.status, example.name, retry_after_s)
-    response = Response(example.body, status=example.status)
-    content_type = media_content_type(example.media_type)
+    return encoded_response(example.body, example.status, media_content_type(example.media_type))
+
+
+def encoded_response(body: bytes, status: int, content_type: str | None) -> Response:
+    """An answer of bytes encoded at start; no Content-Type where the contract documents no body."""
     if content_type:
-        response.headers["Content-Type"] = content_type
-    else:
-        response.headers.pop("Content-Type", None)
+        return Response(body, status=status, content_type=content_type)
+    response = Response(body, status=status)
+    response.headers.pop("Content-Type", None)
     return response
