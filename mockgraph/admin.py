@@ -22,13 +22,12 @@ from mockgraph.controls import FORCED_KEY
 from mockgraph.counters import Counters
 from mockgraph.errors import ERROR_KEY
 from mockgraph.exceptions import BadRequest, Conflict
-from mockgraph.journal import Journal, Query, redact_credential, refusal_reason
+from mockgraph.journal import Journal, Query, raw_headers, refusal_reason
 from mockgraph.seeds import StateStore, parse_events
 
 log = logging.getLogger("mockgraph")
 PREFIX = "/_mockgraph"
 UNJOURNALED = (PREFIX + "/", "/openapi.json")
-CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 
 def register_admin(app: Flask, journal: Journal, counters: Counters) -> None:
@@ -131,30 +130,3 @@ def record(journal: Journal, current: Request, response: Response, max_body: int
         body,
         None if response.is_streamed else response.get_data(),
     )
-
-
-# The header keys of an environ, by its keys in order: requests of a client repeat the same keys,
-# so the scan of every key (the server's and WSGI's too) is done once per such sequence.
-_HEADER_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
-HEADER_KEYS_KEPT = 64
-
-
-def header_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The HTTP_ and CONTENT_ keys among an environ's keys, in their order."""
-    found = _HEADER_KEYS.get(keys)
-    if found is None:
-        if len(_HEADER_KEYS) >= HEADER_KEYS_KEPT:
-            _HEADER_KEYS.clear()
-        found = _HEADER_KEYS[keys] = tuple(key for key in keys if key[:5] == "HTTP_" or key in CONTENT_KEYS)
-    return found
-
-
-def raw_headers(environ: dict) -> dict[str, str]:
-    """The request's headers under their WSGI environ names (the journal names them when read),
-    the Authorization credential redacted here, before anything is stored."""
-    # CONTENT_TYPE and CONTENT_LENGTH only when set; every HTTP_ key, in the environ's order.
-    headers = {key: value for key in header_keys(tuple(environ)) if (value := environ[key]) or key[0] == "H"}
-    authorization = headers.get("HTTP_AUTHORIZATION")
-    if authorization:
-        headers["HTTP_AUTHORIZATION"] = redact_credential(authorization)
-    return headers

@@ -23,6 +23,7 @@ from mockgraph.contract_cache import default_cache_dir
 from mockgraph.controls import encoded_response, make_wrapper
 from mockgraph.cors import register_cors
 from mockgraph.counters import Counters
+from mockgraph.dispatch import ExampleDispatcher, build_routes
 from mockgraph.errors import register_error_handlers, request_ids
 from mockgraph.faults import parse_faults
 from mockgraph.journal import Journal
@@ -68,12 +69,23 @@ def create_app(config: dict | None = None) -> Flask:
     # Test-double controls: the journal and fault counters are shared by gunicorn's workers.
     shared = SharedDatabase(settings["JOURNAL_PATH"])
     counters = Counters(shared)
-    wrap = make_wrapper(settings, parse_faults(settings["FAULTS"], [op.operation_id for op in operations]), counters)
+    journal = Journal(shared, settings["JOURNAL_SIZE"])
+    faults = parse_faults(settings["FAULTS"], [op.operation_id for op in operations])
+    wrap = make_wrapper(settings, faults, counters)
     register_error_handlers(app)
-    register_admin(app, Journal(shared, settings["JOURNAL_SIZE"]), counters)
+    register_admin(app, journal, counters)
     register_cors(app)
     resolve = _resolver(app, document, operations, settings)
     register_routes(app, operations, lambda op: wrap(op, resolve(op)), settings["PATH_PREFIXES"])
+    if settings["FAST_PATH"] and settings["MODE"] == "example":
+        app.wsgi_app = ExampleDispatcher(
+            app.wsgi_app,
+            build_routes(operations, settings["PATH_PREFIXES"], lambda op: faults.plan_for(op.operation_id).active),
+            max_body_bytes=int(settings["MAX_BODY_BYTES"]),
+            tokens=frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None,
+            journal=journal if settings["ADMIN_ENABLED"] else None,
+            cors_origins=tuple(settings["CORS_ORIGINS"] or ()),
+        )
     app.wsgi_app = KeepEncodedSlashes(app.wsgi_app)
     _register_contract_route(app, document)
     if settings["SEED_DATA"]:

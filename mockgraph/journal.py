@@ -75,6 +75,34 @@ def decode_body(raw: bytes) -> object:
         return raw.decode("utf-8", errors="replace")
 
 
+CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
+# The header keys of an environ, by its keys in order: requests of a client repeat the same keys,
+# so the scan of every key (the server's and WSGI's too) is done once per such sequence.
+_HEADER_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
+HEADER_KEYS_KEPT = 64
+
+
+def header_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The HTTP_ and CONTENT_ keys among an environ's keys, in their order."""
+    found = _HEADER_KEYS.get(keys)
+    if found is None:
+        if len(_HEADER_KEYS) >= HEADER_KEYS_KEPT:
+            _HEADER_KEYS.clear()
+        found = _HEADER_KEYS[keys] = tuple(key for key in keys if key[:5] == "HTTP_" or key in CONTENT_KEYS)
+    return found
+
+
+def raw_headers(environ: dict) -> dict[str, str]:
+    """The request's headers under their WSGI environ names (the journal names them when read),
+    the Authorization credential redacted here, before anything is stored."""
+    # CONTENT_TYPE and CONTENT_LENGTH only when set; every HTTP_ key, in the environ's order.
+    headers = {key: value for key in header_keys(tuple(environ)) if (value := environ[key]) or key[0] == "H"}
+    authorization = headers.get("HTTP_AUTHORIZATION")
+    if authorization:
+        headers["HTTP_AUTHORIZATION"] = redact_credential(authorization)
+    return headers
+
+
 @dataclass(frozen=True)
 class Query:
     """A journal filter; every field given must match."""

@@ -251,9 +251,9 @@ def test_a_row_stored_by_an_earlier_version_is_still_read(tmp_path):
 
 
 def test_raw_headers_keep_every_http_key_and_set_content_keys_in_order_and_stay_bounded():
-    from mockgraph import admin
+    from mockgraph import journal
 
-    for index in range(3 * admin.HEADER_KEYS_KEPT):
+    for index in range(3 * journal.HEADER_KEYS_KEPT):
         environ = {
             "REMOTE_ADDR": "127.0.0.1",
             f"HTTP_X_{index}": "",
@@ -269,6 +269,6 @@ def test_raw_headers_keep_every_http_key_and_set_content_keys_in_order_and_stay_
         }
         expected["HTTP_AUTHORIZATION"] = "Bearer <redacted>"
         for _ in range(2):  # the second time from the cache
-            headers = admin.raw_headers(environ)
+            headers = journal.raw_headers(environ)
             assert list(headers.items()) == list(expected.items())
-        assert len(admin._HEADER_KEYS) <= admin.HEADER_KEYS_KEPT
+        assert len(journal._HEADER_KEYS) <= journal.HEADER_KEYS_KEPT
