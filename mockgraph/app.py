@@ -66,13 +66,14 @@ def create_app(config: dict | None = None) -> Flask:
     operations = compile_operations(document)
     app.extensions["mockgraph"] = {"document": document, "operations": operations}
 
-    # Test-double controls: the journal and fault counters are shared by gunicorn's workers.
+    # Test-double controls: one journal and one set of fault counters for all of gunicorn's workers.
     shared = SharedDatabase(settings["JOURNAL_PATH"])
     counters = Counters(shared)
-    journal = Journal(shared, settings["JOURNAL_SIZE"])
+    journal = Journal(settings["JOURNAL_SIZE"] if settings["ADMIN_ENABLED"] else 0)
     faults = parse_faults(settings["FAULTS"], [op.operation_id for op in operations])
     wrap = make_wrapper(settings, faults, counters)
     register_error_handlers(app)
+    app.extensions["mockgraph"]["journal"] = journal
     register_admin(app, journal, counters)
     register_cors(app)
     resolve = _resolver(app, document, operations, settings)

@@ -6,7 +6,8 @@ same settings to every server), so the ratios mean something even on a noisy mac
 - ``wsgi``: a bare WSGI function under mockgraph's own gunicorn settings (the floor of the stack);
 - ``flask``: a plain Flask route returning the same body under the same settings (our ceiling);
 - ``mockgraph``: ``mockgraph serve`` exactly as ``make serve`` runs it (``mockgraph-no-journal``: the
-  same with the request journal off, to show what it costs);
+  same with the request journal off, to show what it costs; ``mockgraph-flask-lane``, on request:
+  every request through Flask, to show what the fast lane of dispatch.py buys);
 - ``prism`` / ``prism-silent``: Stoplight Prism 5 ``prism mock`` on mockgraph's own contract, with its
   default logging and with ``--verboseLevel silent`` (only where node and npm exist).
 
@@ -42,7 +43,7 @@ PRISM_PACKAGE = "@stoplight/prism-cli@5"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mockgraph"
 BODY_VARIABLE = "MOCKGRAPH_BENCH_BODY"
 DEFAULT_TARGETS = ("wsgi", "flask", "mockgraph", "mockgraph-no-journal", "prism", "prism-silent")
-EXTRA_TARGETS = ("mockgraph-no-journal", "mockgraph-access-log")
+EXTRA_TARGETS = ("mockgraph-no-journal", "mockgraph-access-log", "mockgraph-flask-lane")
 
 # Targets as ratios, from issue 6: (label, measured, goal, "max" when lower is better).
 WRK_SCRIPT = """
@@ -161,8 +162,11 @@ def build_targets(names: list[str], args: argparse.Namespace, prism: str | None,
         if name == "mockgraph":
             targets.append(Target(name, serve_command(*gunicorn, port=0)))
         elif name == "mockgraph-no-journal":
-            # What the request journal (on by default, one SQLite INSERT per request) costs.
+            # What the request journal (on by default, kept in each worker's memory) costs.
             targets.append(Target(name, serve_command(*gunicorn, port=0), {"MOCKGRAPH_JOURNAL_SIZE": "0"}))
+        elif name == "mockgraph-flask-lane":
+            # Every request through Flask's routes and hooks: what the fast lane (dispatch.py) buys.
+            targets.append(Target(name, serve_command(*gunicorn, port=0), {"MOCKGRAPH_FAST_PATH": "false"}))
         elif name == "mockgraph-access-log":
             targets.append(Target(name, serve_command(*gunicorn, "--access-log", port=0)))
         elif name in ("flask", "wsgi"):

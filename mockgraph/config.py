@@ -42,8 +42,9 @@ DEFAULTS: dict[str, object] = {
     "SERVER_ACCESS_LOG": False,
     # A JSON file of events loaded into the stateful store at start.
     "SEED_DATA": None,
-    # The request journal: how many requests it keeps (oldest dropped; 0 turns it off), and the
-    # SQLite file the workers share (None: a fresh temporary file per server).
+    # The request journal: how many requests it keeps (oldest dropped; 0 turns it off). JOURNAL_PATH
+    # is the SQLite file the workers share for the fault counters (None: a fresh temporary file per
+    # server); the journal itself lives in the workers' memory (mockgraph/journal.py).
     "JOURNAL_SIZE": 1000,
     "JOURNAL_PATH": None,
     # The admin API under /_mockgraph/ (journal, reset, seed); off means those paths are 404.

@@ -1,24 +1,35 @@
-"""The request journal: what clients sent and what they were answered, bounded, shared by workers.
+"""The request journal: what clients sent and what they were answered, bounded, one per server.
 
 Tests read it back to assert what their client sent (WireMock's idea), and, unlike WireMock,
 each entry says whether the request matched the contract and, when not, why (the message of
 the GraphError that answered it). Bearer tokens are redacted before anything is stored. The
 journal keeps the newest ``size`` entries; older ones are dropped as new ones arrive.
+
+Recording is on every request's path, so it is an append to this process's memory: no system
+call, no lock between processes, nothing that lets go of the GIL (a SQLite INSERT shared by the
+workers cost about 100 microseconds of CPU per request under load; see BENCHMARKS.md). A read
+gathers every worker's part (``mockgraph.peers``) and merges them by time.
 Pure: no Flask here; ``mockgraph.admin`` turns a request into an entry.
 """
 
 from __future__ import annotations
 
+import atexit
+import itertools
+import shutil
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 
 import orjson
 
 from mockgraph import exceptions
 from mockgraph.exceptions import BadRequest, GraphError
-from mockgraph.shared_db import PROCESS, SharedDatabase
+from mockgraph.peers import Peers, private_directory
+from mockgraph.shared_db import PROCESS
 
 REDACTED = "<redacted>"
 # Errors that refuse a request for not matching the contract (its path, method, token, media
@@ -41,13 +52,7 @@ def refusal_reason(error: GraphError | None, forced: bool) -> str | None:
     return error.message
 
 
-INSERT = (
-    "INSERT INTO journal (method, path, status, matched, operation, entry, request_body, response_body) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 FILTERS = ("method", "path", "status", "matched", "operation")
-# Entries past the bound are dropped in batches of this many, so most requests pay one INSERT.
-PRUNE_EVERY = 64
 
 
 def redact_credential(value: str) -> str:
@@ -131,11 +136,23 @@ class Query:
 
 
 class Journal:
-    """Entries in the shared database, newest ``size`` kept; size 0 records nothing."""
+    """The newest ``size`` entries, each process holding those it recorded; size 0 records nothing.
 
-    def __init__(self, database: SharedDatabase, size: int):
-        self.database = database
+    The process that builds the journal (gunicorn's arbiter, which forks the workers, or a test's
+    own process) owns its private directory; a forked worker starts answering its peers the
+    first time it records.
+    """
+
+    def __init__(self, size: int):
         self.size = max(0, int(size))
+        self._owner = PROCESS.pid
+        self._entries: deque[tuple] = deque(maxlen=self.size or 1)
+        self._sequence = itertools.count(1)
+        self.peers: Peers | None = None
+        if self.size:
+            directory = private_directory()
+            atexit.register(self._remove, directory)
+            self.peers = Peers(directory, self._answer_peer)
 
     @property
     def enabled(self) -> bool:
@@ -156,103 +173,128 @@ class Journal:
         request_body: bytes,
         response_body: bytes | None,
     ) -> None:
-        """Append one entry and drop what falls out of the bound.
+        """Keep one entry; the oldest of this process's goes when it holds ``size``.
 
-        Recording is on every request's path, so it does the least it can: the pieces are stored
-        raw (request headers under their WSGI environ names, already redacted; response headers as
-        sent; bodies as bytes) and shaped when read; one INSERT, and a DELETE of the overflow once
-        every PRUNE_EVERY entries; reads never show more than ``size``.
+        The pieces are kept raw (request headers under their WSGI environ names, already
+        redacted; response headers as sent; bodies as bytes) and shaped when read.
         """
         if not self.size:
             return
-        cursor = self.database.cursor()
-        cursor.execute(
-            INSERT,
+        pid = PROCESS.pid
+        if pid != self._owner:
+            self.peers.listen(pid)  # once per worker; binds before this request is answered
+        self._entries.append(
             (
+                time.time(),
+                pid,
+                next(self._sequence),
                 method,
                 path,
                 status,
-                1 if matched else 0,
+                matched,
                 operation,
-                orjson.dumps((time.time(), query, headers, response_headers, reason, forced, PROCESS.pid)),
+                query,
+                headers,
+                response_headers,
+                reason,
+                forced,
                 request_body,
                 response_body,
-            ),
+            )
         )
-        row_id = cursor.lastrowid
-        if row_id % PRUNE_EVERY == 0:
-            cursor.execute("DELETE FROM journal WHERE id <= ?", (row_id - self.size,))
 
     def entries(self, query: Query | None = None) -> list[dict]:
-        """Entries matching ``query``, oldest first, each with its sequence number as ``id``."""
+        """Entries matching ``query`` among the server's newest ``size``, oldest first.
+
+        Each entry's ``id`` (``<worker>-<n>``) stays the same from one read to the next.
+        """
         query = query or Query()
-        clauses, values = [], []
-        for column in ("method", "path", "status", "operation"):
-            value = getattr(query, column)
-            if value is not None:
-                if column == "path" and "*" in value:
-                    clauses.append("path GLOB ?")
-                else:
-                    clauses.append(f"{column} = ?")
-                values.append(value)
-        if query.matched is not None:
-            clauses.append("matched = ?")
-            values.append(int(query.matched))
-        connection = self.database.connection()
-        (newest,) = connection.execute("SELECT coalesce(max(id), 0) FROM journal").fetchone()
-        clauses.append("id > ?")
-        values.append(newest - self.size)
-        columns = "id, method, path, status, matched, operation, entry, request_body, response_body"
-        sql = f"SELECT {columns} FROM journal WHERE {' AND '.join(clauses)} ORDER BY id"
+        if not self.size:
+            return []
+        gathered = self._own()
+        for answer in self.peers.ask({"op": "entries"}, PROCESS.pid):
+            gathered.extend(tuple(item) for item in answer)
+        gathered.sort(key=lambda item: item[:3])
+        found = [entry for *_, entry in gathered[-self.size :] if _matches(entry, query)]
         if query.limit is not None:
-            # The newest `limit` of the matches, still oldest first.
-            sql = f"SELECT {columns} FROM ({sql} DESC LIMIT ?) ORDER BY id"
-            values.append(query.limit)
-        return [_expand(*row) for row in connection.execute(sql, values).fetchall()]
+            found = found[-query.limit :] if query.limit else []
+        return found
 
     def clear(self) -> None:
-        self.database.connection().execute("DELETE FROM journal")
+        """Forget every entry, in every worker."""
+        self._entries.clear()
+        if self.peers is not None:
+            self.peers.ask({"op": "clear"}, PROCESS.pid)
+
+    def _own(self) -> list[tuple]:
+        """This process's entries as (time, worker, n, shaped entry)."""
+        return [(item[0], item[1], item[2], _expand(*item)) for item in list(self._entries)]
+
+    def _answer_peer(self, request: dict) -> object:
+        if request.get("op") == "clear":
+            self._entries.clear()
+            return True
+        return self._own()
+
+    def _remove(self, directory) -> None:
+        if PROCESS.pid == self._owner:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _matches(entry: dict, query: Query) -> bool:
+    if query.method is not None and entry["method"] != query.method:
+        return False
+    if query.path is not None:
+        if "*" in query.path and not fnmatchcase(entry["path"], query.path):
+            return False
+        if "*" not in query.path and entry["path"] != query.path:
+            return False
+    if query.status is not None and entry["status"] != query.status:
+        return False
+    if query.matched is not None and entry["matched"] is not query.matched:
+        return False
+    return query.operation is None or entry["operation"] == query.operation
 
 
 def _expand(
-    row_id: int,
+    moment: float,
+    worker: int,
+    number: int,
     method: str,
     path: str,
     status: int,
-    matched: int,
+    matched: bool,
     operation: str | None,
-    stored: bytes,
+    query: dict,
+    headers: dict[str, str],
+    response_headers: list[tuple[str, str]],
+    reason: str | None,
+    forced: object,
     request_body: bytes,
     response_body: bytes | None,
 ) -> dict:
-    """A stored row as the admin API shows it: time as RFC 3339, headers named, bodies decoded."""
-    entry = orjson.loads(stored)
-    if isinstance(entry, dict):
-        # A row written before entries were stored as raw pieces (a journal file kept across versions).
-        expanded = {"id": row_id, **entry}
-    else:
-        moment, query, headers, response_headers, reason, forced, worker = entry
-        expanded = {
-            "id": row_id,
-            "time": moment,
-            "method": method,
-            "path": path,
-            "query": query,
-            "headers": {header_name(key): value for key, value in headers.items()},
-            "operation": operation,
-            "status": status,
-            "response": {"headers": {name.lower(): value for name, value in response_headers}},
-            "matched": bool(matched),
-            "reason": reason,
-            "forced": forced,
-            # The gunicorn worker that answered: the journal is one for all of them.
-            "worker": worker,
-        }
-    expanded["time"] = datetime.fromtimestamp(expanded["time"], UTC).isoformat(timespec="milliseconds")
-    expanded["time"] = expanded["time"].replace("+00:00", "Z")
-    expanded["body"] = decode_body(request_body)
-    expanded["response"]["body"] = decode_body(response_body) if response_body is not None else None
-    return expanded
+    """A kept entry as the admin API shows it: time as RFC 3339, headers named, bodies decoded."""
+    stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {
+        "id": f"{worker}-{number}",
+        "time": stamp,
+        "method": method,
+        "path": path,
+        "query": query,
+        "headers": {header_name(key): value for key, value in headers.items()},
+        "operation": operation,
+        "status": status,
+        "response": {
+            "headers": {name.lower(): value for name, value in response_headers},
+            "body": decode_body(response_body) if response_body is not None else None,
+        },
+        "matched": bool(matched),
+        "reason": reason,
+        "forced": forced,
+        # The gunicorn worker that answered: the journal is one for all of them.
+        "worker": worker,
+        "body": decode_body(request_body),
+    }
 
 
 def _integer(args: Mapping[str, str], name: str) -> int | None:

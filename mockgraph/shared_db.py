@@ -1,7 +1,7 @@
-"""One SQLite file shared by every gunicorn worker of a server: the journal and the fault counters.
+"""One SQLite file shared by every gunicorn worker of a server: the fault counters.
 
-Gunicorn runs several worker processes; what one records, the admin API answering in another
-must see, and a fault sequence must count the server's requests, not one worker's. SQLite in
+Gunicorn runs several worker processes; a fault sequence must count the server's requests, not
+one worker's, and a throttling window must hold over all of them. SQLite in
 WAL mode gives that without a service to run: each process (and thread) opens its own
 connection, lazily, after the fork. The file lives in a temporary directory made by the process
 that built the app and removed when that process exits (never by a forked worker).
@@ -18,17 +18,6 @@ import threading
 from pathlib import Path
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY,
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    matched INTEGER NOT NULL,
-    operation TEXT,
-    entry BLOB NOT NULL,
-    request_body BLOB,
-    response_body BLOB
-);
 CREATE TABLE IF NOT EXISTS counters (
     scope TEXT PRIMARY KEY,
     value INTEGER NOT NULL
