@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import shutil
+import threading
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -145,7 +146,8 @@ class Journal:
 
     def __init__(self, size: int):
         self.size = max(0, int(size))
-        self._owner = PROCESS.pid
+        self._owner = self._process = PROCESS.pid
+        self._forked = threading.Lock()
         self._entries: deque[tuple] = deque(maxlen=self.size or 1)
         self._sequence = itertools.count(1)
         self.peers: Peers | None = None
@@ -181,8 +183,8 @@ class Journal:
         if not self.size:
             return
         pid = PROCESS.pid
-        if pid != self._owner:
-            self.peers.listen(pid)  # once per worker; binds before this request is answered
+        if pid != self._process:
+            self._become(pid)
         self._entries.append(
             (
                 time.time(),
@@ -226,9 +228,20 @@ class Journal:
         if self.peers is not None:
             self.peers.ask({"op": "clear"}, PROCESS.pid)
 
+    def _become(self, pid: int) -> None:
+        """First entry in a forked worker: start empty (what the parent kept is the parent's to
+        share) and answer the other workers from now on; binds before this request is answered."""
+        with self._forked:
+            if self._process == pid:
+                return
+            self._entries = deque(maxlen=self.size)
+            self.peers.listen(pid)
+            self._process = pid
+
     def _own(self) -> list[tuple]:
-        """This process's entries as (time, worker, n, shaped entry)."""
-        return [(item[0], item[1], item[2], _expand(*item)) for item in list(self._entries)]
+        """This process's entries as (time, worker, n, shaped entry); none inherited from a parent."""
+        pid = PROCESS.pid
+        return [(item[0], item[1], item[2], _expand(*item)) for item in list(self._entries) if item[1] == pid]
 
     def _answer_peer(self, request: dict) -> object:
         if request.get("op") == "clear":

@@ -44,6 +44,7 @@ class Peers:
             if self._listening_pid == pid:
                 return
             path = self.directory / f"{pid}.sock"
+            path.unlink(missing_ok=True)  # left by a gone process that had this pid: ours now
             server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             server.bind(str(path))
             server.listen(16)
