@@ -20,8 +20,9 @@ from mockgraph.store import MEMORY
 
 # Chosen by measurement (BENCHMARKS.md): gthread keeps connections alive, where sync closes each
 # one after its answer (and gunicorn then waits for the client's FIN); test clients reuse
-# connections, and 4 threads let a worker answer while another request waits on SQLite or a
-# socket. The app is thread-safe: its SQLite connections are per thread or locked.
+# connections, and 4 threads let a worker answer while another request of it waits on a socket,
+# the stateful store or a latency fault. The app is thread-safe: its SQLite connections are per
+# thread or locked, and the journal appends to a deque.
 WORKER_CLASS = "gthread"
 THREADS = 4
 REUSE_PORT = sys.platform.startswith("linux")
