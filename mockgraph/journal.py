@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 import orjson
 
@@ -136,6 +137,26 @@ class Query:
         )
 
 
+class RawEntry(NamedTuple):
+    """One request as recorded: raw pieces, shaped only when read (``_expand``)."""
+
+    time: float
+    worker: int
+    number: int  # this worker's count
+    method: str
+    path: str
+    status: int
+    matched: bool
+    operation: str | None
+    query: dict
+    headers: dict[str, str]  # under their WSGI environ names, the credential redacted
+    response_headers: list[tuple[str, str]]
+    reason: str | None
+    forced: object
+    request_body: bytes
+    response_body: bytes | None
+
+
 class Journal:
     """The newest ``size`` entries, each process holding those it recorded; size 0 records nothing.
 
@@ -148,7 +169,7 @@ class Journal:
         self.size = max(0, int(size))
         self._owner = self._process = PROCESS.pid
         self._forked = threading.Lock()
-        self._entries: deque[tuple] = deque(maxlen=self.size or 1)
+        self._entries: deque[RawEntry] = deque(maxlen=self.size or 1)
         self._sequence = itertools.count(1)
         self.peers: Peers | None = None
         if self.size:
@@ -186,24 +207,11 @@ class Journal:
         if pid != self._process:
             self._become(pid)
         self._entries.append(
-            (
-                time.time(),
-                pid,
-                next(self._sequence),
-                method,
-                path,
-                status,
-                matched,
-                operation,
-                query,
-                headers,
-                response_headers,
-                reason,
-                forced,
-                request_body,
-                response_body,
+            RawEntry(
+                time.time(), pid, next(self._sequence), method, path, status, matched, operation, query,
+                headers, response_headers, reason, forced, request_body, response_body,
             )
-        )
+        )  # fmt: skip
 
     def entries(self, query: Query | None = None) -> list[dict]:
         """Entries matching ``query`` among the server's newest ``size``, oldest first.
@@ -241,7 +249,8 @@ class Journal:
     def _own(self) -> list[tuple]:
         """This process's entries as (time, worker, n, shaped entry); none inherited from a parent."""
         pid = PROCESS.pid
-        return [(item[0], item[1], item[2], _expand(*item)) for item in list(self._entries) if item[1] == pid]
+        kept = [item for item in list(self._entries) if item.worker == pid]
+        return [(item.time, item.worker, item.number, _expand(item)) for item in kept]
 
     def _answer_peer(self, request: dict) -> object:
         if request.get("op") == "clear":
@@ -269,44 +278,28 @@ def _matches(entry: dict, query: Query) -> bool:
     return query.operation is None or entry["operation"] == query.operation
 
 
-def _expand(
-    moment: float,
-    worker: int,
-    number: int,
-    method: str,
-    path: str,
-    status: int,
-    matched: bool,
-    operation: str | None,
-    query: dict,
-    headers: dict[str, str],
-    response_headers: list[tuple[str, str]],
-    reason: str | None,
-    forced: object,
-    request_body: bytes,
-    response_body: bytes | None,
-) -> dict:
+def _expand(entry: RawEntry) -> dict:
     """A kept entry as the admin API shows it: time as RFC 3339, headers named, bodies decoded."""
-    stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {
-        "id": f"{worker}-{number}",
+        "id": f"{entry.worker}-{entry.number}",
         "time": stamp,
-        "method": method,
-        "path": path,
-        "query": query,
-        "headers": {header_name(key): value for key, value in headers.items()},
-        "operation": operation,
-        "status": status,
+        "method": entry.method,
+        "path": entry.path,
+        "query": entry.query,
+        "headers": {header_name(key): value for key, value in entry.headers.items()},
+        "operation": entry.operation,
+        "status": entry.status,
         "response": {
-            "headers": {name.lower(): value for name, value in response_headers},
-            "body": decode_body(response_body) if response_body is not None else None,
+            "headers": {name.lower(): value for name, value in entry.response_headers},
+            "body": decode_body(entry.response_body) if entry.response_body is not None else None,
         },
-        "matched": bool(matched),
-        "reason": reason,
-        "forced": forced,
+        "matched": bool(entry.matched),
+        "reason": entry.reason,
+        "forced": entry.forced,
         # The gunicorn worker that answered: the journal is one for all of them.
-        "worker": worker,
-        "body": decode_body(request_body),
+        "worker": entry.worker,
+        "body": decode_body(entry.request_body),
     }
 
 
