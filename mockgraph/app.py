@@ -84,7 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
             build_routes(operations, settings["PATH_PREFIXES"], lambda op: faults.plan_for(op.operation_id).active),
             max_body_bytes=int(settings["MAX_BODY_BYTES"]),
             tokens=frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None,
-            journal=journal if settings["ADMIN_ENABLED"] else None,
+            journal=journal,
             cors_origins=tuple(settings["CORS_ORIGINS"] or ()),
         )
     app.wsgi_app = KeepEncodedSlashes(app.wsgi_app)

@@ -65,15 +65,8 @@ class SharedDatabase:
             connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=OFF")
-            local.connection, local.cursor, local.pid = connection, connection.cursor(), PROCESS.pid
+            local.connection, local.pid = connection, PROCESS.pid
         return local.connection
-
-    def cursor(self) -> sqlite3.Cursor:
-        """A cursor of this process's and thread's connection, kept for its next statement."""
-        local = self._local
-        if getattr(local, "pid", None) != PROCESS.pid:
-            self.connection()
-        return local.cursor
 
     def _remove(self, directory: str) -> None:
         if os.getpid() == self._owner:
