@@ -18,7 +18,7 @@ import orjson
 from flask import Flask, Response, request
 
 from mockgraph.admin import register_admin, state_store
-from mockgraph.config import resolve_settings
+from mockgraph.config import accepted_tokens, resolve_settings
 from mockgraph.contract_cache import default_cache_dir
 from mockgraph.controls import encoded_response, make_wrapper
 from mockgraph.cors import register_cors
@@ -83,7 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
             app.wsgi_app,
             build_routes(operations, settings["PATH_PREFIXES"], lambda op: faults.plan_for(op.operation_id).active),
             max_body_bytes=int(settings["MAX_BODY_BYTES"]),
-            tokens=frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None,
+            tokens=accepted_tokens(settings),
             journal=journal,
             cors_origins=tuple(settings["CORS_ORIGINS"] or ()),
         )
@@ -130,7 +130,7 @@ def contract_cache_dir(settings: dict) -> Path | None:
 def example_view(operation: Operation, settings: dict) -> Callable[[dict], Response]:
     """Validate the request, then answer the contract's example for the operation."""
     max_body = int(settings["MAX_BODY_BYTES"])
-    tokens = frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None
+    tokens = accepted_tokens(settings)
     example = operation.example()
     body = example.body if example else b""
     status = example.status if example else operation.success_status

@@ -45,7 +45,6 @@ BODY_VARIABLE = "MOCKGRAPH_BENCH_BODY"
 DEFAULT_TARGETS = ("wsgi", "flask", "mockgraph", "mockgraph-no-journal", "prism", "prism-silent")
 EXTRA_TARGETS = ("mockgraph-no-journal", "mockgraph-access-log", "mockgraph-flask-lane")
 
-# Targets as ratios, from issue 6: (label, measured, goal, "max" when lower is better).
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = [==[{body}]==]

@@ -108,6 +108,11 @@ def resolve_settings(config: dict | None = None, environ: dict | None = None, cw
     return settings
 
 
+def accepted_tokens(settings: dict) -> frozenset[str] | None:
+    """The TOKENS setting as the validator takes it: None accepts any well-formed bearer token."""
+    return frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None
+
+
 def default_store_path(port: int) -> Path:
     """The file store `mockgraph serve` uses unless told: one per port, so a restart finds its state."""
     return Path(tempfile.gettempdir()) / "mockgraph" / f"store-{port}.sqlite3"

@@ -16,9 +16,10 @@ from collections.abc import Callable
 
 from flask import Response, request
 
+from mockgraph.config import accepted_tokens
 from mockgraph.counters import Counters
 from mockgraph.exceptions import GraphError, error_for_status
-from mockgraph.faults import FAULT_HEADER, RETRY_AFTER_STATUSES, Decision, FaultPlan, FaultSettings, decide
+from mockgraph.faults import FAULT_ENVIRON_KEY, RETRY_AFTER_STATUSES, Decision, FaultPlan, FaultSettings, decide
 from mockgraph.faults import parse_fault_header as _parse_fault_header
 from mockgraph.operations import Example, Operation
 from mockgraph.preferences import Preference, choose_example, parse_prefer
@@ -26,7 +27,6 @@ from mockgraph.responses import media_content_type
 from mockgraph.validation import validate_request
 
 FORCED_KEY = "mockgraph.forced"
-FAULT_ENVIRON_KEY = "HTTP_" + FAULT_HEADER.upper().replace("-", "_")
 
 View = Callable[[dict], Response]
 
@@ -34,7 +34,7 @@ View = Callable[[dict], Response]
 def make_wrapper(settings: dict, faults: FaultSettings, counters: Counters) -> Callable[[Operation, View], View]:
     """A function wrapping an operation's view with the controls configured in ``settings``."""
     max_body = int(settings["MAX_BODY_BYTES"])
-    tokens = frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None
+    tokens = accepted_tokens(settings)
 
     def wrap_view(operation: Operation, view: View) -> View:
         plan = faults.plan_for(operation.operation_id)

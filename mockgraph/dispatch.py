@@ -24,15 +24,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from mockgraph.cors import EXPOSED_HEADERS, origin_allowed
-from mockgraph.faults import FAULT_HEADER
+from mockgraph.cors import allowed_origin_headers
+from mockgraph.faults import FAULT_ENVIRON_KEY
 from mockgraph.journal import Journal, raw_headers
 from mockgraph.operations import Operation
 from mockgraph.responses import correlation_headers, media_content_type, new_request_id
 from mockgraph.validation import validate_request
 
 log = logging.getLogger("mockgraph")
-FAULT_ENVIRON_KEY = "HTTP_" + FAULT_HEADER.upper().replace("-", "_")
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -136,12 +135,10 @@ class ExampleDispatcher:
         request_id = new_request_id()
         headers = [*route.headers, *correlation_headers(request_id, environ.get("HTTP_CLIENT_REQUEST_ID"))]
         origin = environ.get("HTTP_ORIGIN")
-        if origin and self.cors_origins and origin_allowed(origin, self.cors_origins):
-            headers += [
-                ("Access-Control-Allow-Origin", origin),
-                ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
-                ("Vary", "Origin"),
-            ]
+        if origin and self.cors_origins:
+            cors = allowed_origin_headers(origin, self.cors_origins)
+            if cors:
+                headers += [*cors, ("Vary", "Origin")]
         if self.journal is not None:
             self._record(environ, route, headers, body)
         start_response(route.status_line, headers)

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, fields, replace
 from mockgraph.exceptions import BadRequest, ConfigError
 
 FAULT_HEADER = "mockgraph-fault"
+# The header as a WSGI environ key, where both lanes look for it without building Headers.
+FAULT_ENVIRON_KEY = "HTTP_" + FAULT_HEADER.upper().replace("-", "_")
 FAILURE_STATUSES = (500, 503, 504)
 # Statuses answered with Retry-After, as Graph sends it.
 RETRY_AFTER_STATUSES = frozenset({429, 503})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +113,4 @@ def _read_line(connection: socket.socket) -> bytes:
 
 def private_directory() -> Path:
     """A fresh directory only this user can enter, for one server's sockets (short, for AF_UNIX)."""
-    import tempfile
-
     return Path(tempfile.mkdtemp(prefix="mockgraph-"))

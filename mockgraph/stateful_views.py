@@ -18,6 +18,7 @@ from flask import Response, request
 from marshmallow import ValidationError
 
 from mockgraph import entity_sets
+from mockgraph.config import accepted_tokens
 from mockgraph.entity_sets import EntitySet, classify, find_entity_sets
 from mockgraph.exceptions import BadRequest, ItemNotFound
 from mockgraph.odata import ParsedOptions, normalize_options, parse_options
@@ -100,7 +101,7 @@ class _Context:
         self.table = table
         self.max_body = int(settings["MAX_BODY_BYTES"])
         self.page_size = int(settings["PAGE_SIZE"])
-        self.tokens = frozenset(settings["TOKENS"]) if settings["TOKENS"] is not None else None
+        self.tokens = accepted_tokens(settings)
         self.allowed_options = frozenset(operation.query.fields) if operation.query is not None else frozenset()
 
     def validate(self) -> tuple[ValidRequest, ParsedOptions]:
